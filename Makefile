@@ -1,0 +1,45 @@
+# Thin wrapper around CMake. `make run` and `make test` are the two set-up commands of the README:
+# both install missing Debian packages first, so they work on a fresh Debian 12 machine as root.
+BUILD     ?= build
+ASAN_BUILD ?= build-asan
+prefix    ?= /usr/local
+CMAKE_FLAGS ?=
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build run test test-asan unit fuzz install clean bench
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWERROR=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/src/mosquitto -c mosquitto.conf
+
+# The whole suite: normal build, then the same suite again under ASan+UBSan, then a short fuzz run.
+test: build
+	$(MAKE) --no-print-directory test-asan
+	@bash scripts/fuzz.sh $(ASAN_BUILD) 20
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+test-asan: deps
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON -DWERROR=ON -DWITH_FUZZ=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
+
+install: build
+	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin $(DESTDIR)/etc/mosquitto
+	install -m 755 $(BUILD)/src/mosquitto $(DESTDIR)$(prefix)/sbin/mosquitto
+	install -m 755 $(BUILD)/apps/mosquitto_passwd $(DESTDIR)$(prefix)/bin/mosquitto_passwd
+	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
+	install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf.example
+
+bench: build
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

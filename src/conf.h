@@ -1,0 +1,118 @@
+/* conf.h - the broker's configuration: what mosquitto.conf and the command line produce.
+ * conf.c reads files into these structs through the option table in conf_opts.c; the rest of
+ * src/ only reads them. Defaults are Mosquitto 2.1's. */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* log_type bits */
+enum log_level {
+    LOG_T_NONE = 0, LOG_T_INFO = 1 << 0, LOG_T_NOTICE = 1 << 1, LOG_T_WARNING = 1 << 2,
+    LOG_T_ERR = 1 << 3, LOG_T_DEBUG = 1 << 4, LOG_T_SUBSCRIBE = 1 << 5,
+    LOG_T_UNSUBSCRIBE = 1 << 6, LOG_T_WEBSOCKETS = 1 << 7, LOG_T_INTERNAL = 1 << 8,
+    LOG_T_ALL = 0xFFFF
+};
+
+/* log_dest bits */
+enum log_dest {
+    LOG_D_NONE = 0, LOG_D_STDERR = 1, LOG_D_STDOUT = 2, LOG_D_FILE = 4, LOG_D_SYSLOG = 8,
+    LOG_D_TOPIC = 16, LOG_D_DLT = 32
+};
+
+enum listener_protocol { PROTO_MQTT, PROTO_WEBSOCKETS };
+
+/* Security settings: global, or per listener when per_listener_settings is true. */
+struct security_conf {
+    int allow_anonymous;        /* -1 = unset (then: false if any listener is defined, etc.) */
+    char *password_file;        /* owned; NULL if none */
+    char *acl_file;             /* owned; NULL if none */
+    char *auto_id_prefix;       /* owned; default "auto-" */
+    bool allow_zero_length_clientid; /* default true */
+    char **clientid_prefixes;   /* owned, NULL-terminated; NULL if unset */
+};
+
+struct listener_conf {
+    uint16_t port;              /* 0 with unix_path set = unix socket */
+    char *host;                 /* owned; bind address or NULL = any */
+    char *unix_path;            /* owned */
+    int socket_domain;          /* AF_UNSPEC, AF_INET, AF_INET6 */
+    char *bind_interface;       /* owned */
+    int max_connections;        /* -1 = unlimited */
+    char *mount_point;          /* owned */
+    enum listener_protocol protocol;
+    int max_qos;                /* 0..2, default 2 */
+    int max_topic_alias;        /* default 10 */
+    bool use_username_as_clientid;
+    /* TLS (issue: TLS; rejected as not supported until then) */
+    char *cafile, *capath, *certfile, *keyfile, *ciphers, *tls_version, *crlfile;
+    bool require_certificate;
+    bool use_identity_as_username;
+    bool use_subject_as_username;
+    /* PROXY protocol */
+    int proxy_version;          /* 0 = off, 1 or 2 */
+    bool proxy_require_tls;     /* proxy_protocol_v2_require_tls */
+    int proxy_timeout;          /* proxy_protocol_timeout seconds, default 5 */
+    struct proxy_allow *proxy_allow; /* owned array; NULL = anyone may send a header */
+    size_t proxy_allow_count;
+    struct security_conf sec;   /* used when per_listener_settings is true */
+    const char *file;           /* where the listener line was (for messages); borrowed */
+    int line;
+};
+
+struct proxy_allow {
+    struct sockaddr_storage addr;
+    int prefix;                 /* bits */
+};
+
+struct conf {
+    struct listener_conf *listeners; /* owned array */
+    size_t listener_count;
+    bool per_listener_settings;
+    struct security_conf sec;   /* global security settings */
+    bool allow_duplicate_messages;   /* default true */
+    bool check_retain_source;
+    bool connection_messages;        /* default true */
+    unsigned log_dest;               /* default stderr */
+    unsigned log_type;               /* default error|warning|notice|information */
+    bool log_timestamp;              /* default true */
+    char *log_timestamp_format;      /* owned; NULL = seconds since epoch */
+    char *log_file;                  /* owned (log_dest file PATH) */
+    int log_facility;                /* 0..7: LOG_LOCAL0 + n; -1 = LOG_DAEMON */
+    uint32_t max_inflight_bytes;     /* 0 = unlimited */
+    int max_inflight_messages;       /* default 20 */
+    int max_keepalive;               /* default 65535 */
+    uint32_t max_packet_size;        /* 0 = unlimited */
+    uint32_t max_queued_bytes;       /* 0 = unlimited */
+    int max_queued_messages;         /* default 1000 */
+    uint32_t message_size_limit;     /* 0 = unlimited (MQTT max) */
+    long persistent_client_expiration; /* seconds; 0 = never */
+    char *pid_file;                  /* owned */
+    bool queue_qos0_messages;
+    bool retain_available;           /* default true */
+    bool set_tcp_nodelay;
+    int sys_interval;                /* default 10; 0 = off */
+    bool upgrade_outgoing_qos;
+    char *user;                      /* owned; default "mosquitto" */
+    bool persistence;                /* rejected as unsupported when true, until persistence */
+    bool daemon;                     /* -d */
+    bool verbose;                    /* -v: log_type all */
+    bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */
+};
+
+void conf_init(struct conf *c);      /* defaults */
+void conf_free(struct conf *c);
+/* Parses a file (and its include_dir files) into c. On error logs "Error: ..." naming
+ * file:line and returns non-zero. */
+int conf_parse_file(struct conf *c, const char *path);
+/* Parses one line of text as if it were at path:line (used by tests). */
+int conf_parse_line(struct conf *c, const char *text, const char *path, int line);
+/* Checks combinations after all files are read (e.g. PROXY + certfile); non-zero on error. */
+int conf_validate(struct conf *c);
+/* Effective security settings for a listener. */
+const struct security_conf *conf_security(const struct conf *c, const struct listener_conf *l);
+
+#endif
