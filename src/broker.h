@@ -1,0 +1,226 @@
+/* broker.h - the broker's runtime objects: listeners, client connections, sessions, and the one
+ * global broker state. Connections and sessions are separate: a persistent session outlives its
+ * connection, and a takeover moves a session from one connection to the next. */
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "msg.h"
+
+struct auth;
+struct subs;
+struct retain;
+struct hmap;
+
+struct listener {
+    struct listener_conf *conf;    /* borrowed from broker.conf */
+    int fd;
+    uv_poll_t poll;
+    int clients;                   /* open connections, for max_connections */
+    struct auth **auth;            /* &broker.auth, or &own_auth with per_listener_settings */
+    struct auth *own_auth;         /* owned when per_listener_settings */
+    char name[160];                /* "port 1883" style, for logs */
+};
+
+enum client_stage {
+    STAGE_PROXY,                   /* waiting for the PROXY header */
+    STAGE_CONNECT,                 /* waiting for CONNECT */
+    STAGE_MQTT,                    /* connected */
+    STAGE_CLOSED                   /* closing: no more input is processed */
+};
+
+/* One outgoing QoS 1/2 message, in flight or queued, or a queued QoS 0 message. */
+struct outmsg {
+    struct outmsg *next;
+    struct msg *m;                 /* one reference */
+    uint32_t sub_id;               /* MQTT 5 subscription identifier, 0 = none */
+    uint16_t pid;                  /* 0 until it goes in flight (QoS > 0) */
+    uint8_t qos;
+    uint8_t state;                 /* enum out_state */
+    bool retain;
+};
+
+enum out_state { OUT_QUEUED, OUT_WAIT_PUBACK, OUT_WAIT_PUBREC, OUT_WAIT_PUBCOMP };
+
+struct outlist {
+    struct outmsg *head, *tail;
+    uint32_t count;
+    uint64_t bytes;
+};
+
+struct session {
+    char *id;                      /* owned */
+    struct client *client;         /* NULL while offline */
+    char **filters;                /* owned: subscribed filters, to leave the tree at the end */
+    size_t nfilters, cap_filters;
+    bool persistent;               /* survives disconnection */
+    uint32_t expiry_interval;      /* v5 session expiry, seconds; UINT32_MAX = never */
+    int64_t expire_at;             /* monotonic ms when offline; 0 = not scheduled */
+    uint16_t last_pid;
+    struct outlist inflight;       /* sent, awaiting ack; in order */
+    struct outlist queue;          /* waiting for a slot in the inflight window */
+    uint16_t *in_qos2;             /* incoming QoS 2 packet ids awaiting PUBREL */
+    size_t n_in_qos2, cap_in_qos2;
+    char *username;                /* owned: for ACL checks on delivery while offline */
+    uint64_t mark_seq;             /* deliver.c: message seq this session was last matched for */
+    uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
+};
+
+struct will {
+    struct msg *m;                 /* owned reference */
+    uint32_t delay;                /* v5 will delay interval */
+};
+
+struct client {
+    int fd;
+    uv_poll_t *poll;               /* owned; freed in its close callback */
+    unsigned events;               /* UV_READABLE / UV_WRITABLE currently requested */
+    struct listener *listener;
+    enum client_stage stage;
+    struct buf in;
+    struct buf out;
+    char address[112];             /* peer host (or unix path); "<unknown>" before PROXY */
+    uint16_t port;
+    char *id;                      /* owned; NULL before CONNECT */
+    char *username;                /* owned; NULL if anonymous */
+    uint8_t version;               /* 3, 4, 5 once CONNECT is read */
+    uint8_t max_qos;
+    bool clean;
+    uint16_t keepalive;            /* seconds, as granted */
+    int64_t last_in;               /* monotonic ms of the last packet read */
+    int64_t deadline;              /* monotonic ms: PROXY/CONNECT must arrive before; 0 = none */
+    struct session *session;
+    struct will will;
+    bool identity;                 /* username from a verified certificate */
+    bool proxied;                  /* address came from a PROXY header */
+    bool proxy_tls, proxy_cert;    /* TLS facts from the PROXY header */
+    char *proxy_cn;                /* owned; NULL if none */
+    uint32_t out_max_packet;       /* client's Maximum Packet Size (v5), 0 = none */
+    uint16_t out_recv_max;         /* client's Receive Maximum: our inflight window */
+    char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
+    uint16_t n_aliases;
+    bool want_flush;               /* on the flush list */
+    bool disconnect_sent;          /* DISCONNECT received: no will */
+    bool closing;
+    struct client *flush_next;
+    struct client *next, *prev;    /* broker.clients */
+};
+
+struct stats {
+    uint64_t msgs_received, msgs_sent, bytes_received, bytes_sent;
+    uint64_t pub_msgs_received, pub_msgs_sent, pub_bytes_received, pub_bytes_sent;
+    uint64_t msgs_dropped;
+    uint64_t connections_total;
+    uint64_t proxy_accepted, proxy_corrupt, proxy_not_tls, proxy_no_cert, proxy_not_allowed;
+    uint64_t proxy_health, proxy_timeouts;
+};
+
+struct broker {
+    struct conf *conf;
+    uv_loop_t *loop;
+    struct listener *listeners;
+    size_t nlisteners;
+    struct client *clients;        /* every open connection */
+    size_t nclients;               /* open connections */
+    size_t nconnected;             /* connections past CONNECT */
+    struct client *flush_head;     /* connections with output to write this iteration */
+    struct hmap *sessions;         /* client id -> struct session */
+    struct subs *subs;
+    struct retain *retain;
+    struct auth *auth;             /* global auth (not per listener) */
+    struct stats stats;
+    uint64_t msg_seq;
+    int64_t start_ms;
+    time_t start_time;
+    uint64_t auto_id_counter;
+    const char *conf_path;         /* for SIGHUP */
+    bool shutting_down;
+};
+
+extern struct broker broker;
+
+int64_t now_ms(void);              /* monotonic milliseconds */
+
+/* listener.c */
+int listener_open_all(void);
+void listener_close_all(void);
+void listener_free_all(void);
+
+/* client.c */
+struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len);
+/* Closes the connection: logs reason (NULL = silently), sends the will unless DISCONNECT was
+ * received, detaches the session. The struct is freed once libuv releases the handle. */
+void client_close(struct client *c, const char *reason);
+void client_want_flush(struct client *c); /* queue for the before-sleep flush */
+void client_flush_all(void);
+void client_set_address(struct client *c, const struct sockaddr *sa);
+const char *client_name(const struct client *c); /* id, or "<unknown>" */
+void client_check_timeouts(int64_t now);
+/* Handles every complete frame in c->in according to c->stage. */
+void client_process(struct client *c);
+
+/* proxy.c: PROXY stage. Returns 0 when more input is needed or the header was accepted
+ * (c->stage advanced); -1 when the connection was closed. */
+int proxy_process(struct client *c);
+void proxy_closed(struct client *c);
+/* Checks proxy_protocol_allow_from for a new connection; -1 if refused (and closed). */
+int proxy_on_accept(struct client *c, const struct sockaddr *peer);   /* peer closed before the header was complete */
+void proxy_timeout(struct client *c);  /* proxy_protocol_timeout expired */
+
+/* handle_*.c: packet handlers. Return 0, or -1 when the connection was closed. */
+struct mqtt_frame;
+int handle_connect(struct client *c, const struct mqtt_frame *f);
+int handle_publish(struct client *c, const struct mqtt_frame *f);
+int handle_puback(struct client *c, const struct mqtt_frame *f);   /* PUBACK/PUBREC/PUBCOMP */
+int handle_pubrel(struct client *c, const struct mqtt_frame *f);
+int handle_subscribe(struct client *c, const struct mqtt_frame *f);
+int handle_unsubscribe(struct client *c, const struct mqtt_frame *f);
+int handle_pingreq(struct client *c, const struct mqtt_frame *f);
+int handle_disconnect(struct client *c, const struct mqtt_frame *f);
+int handle_auth(struct client *c, const struct mqtt_frame *f);
+/* Protocol violation: v5 DISCONNECT with rc, then close with the log reason. Returns -1. */
+int client_protocol_error(struct client *c, uint8_t rc, const char *reason);
+
+/* session.c */
+struct session *session_find(const char *id);
+struct session *session_new(const char *id);
+void session_free(struct session *s);  /* leaves the tree, drops queues */
+void session_add_filter(struct session *s, const char *filter, size_t len);
+bool session_remove_filter(struct session *s, const char *filter, size_t len);
+void session_check_expiry(int64_t now);
+void session_free_all(void);
+
+/* deliver.c */
+/* Routes an application message to every matching subscriber (and the retained store if
+ * m->retain). from is the publishing client (NULL for the broker itself). */
+void deliver_publish(struct msg *m, struct client *from);
+/* Queues/sends m to one session at the given QoS. */
+void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
+                        uint32_t sub_id);
+/* Sends what fits in the inflight window (after reconnect or an ack). */
+void deliver_resume(struct session *s, bool resend);
+void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);
+void outlist_clear(struct outlist *l);
+void deliver_free(void);          /* scratch buffers, at exit */
+uint16_t session_next_pid(struct session *s);
+
+/* will.c */
+void will_set(struct client *c, struct msg *m, uint32_t delay);
+void will_send(struct client *c);
+void will_clear(struct client *c);
+void will_cancel_delayed(const char *session_id); /* the session reconnected in time */
+void will_tick(int64_t now);
+void will_free_all(void);
+
+/* sys.c */
+void sys_init(void);
+void sys_tick(void);
+void sys_publish_str(const char *topic, const char *value, bool retain);
+
+#endif

@@ -1,0 +1,417 @@
+/* client.c - one connection: its buffers, reading big and writing big, the stage machine
+ * (PROXY -> CONNECT -> MQTT) and closing. Packet meaning lives in handle_*.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "err.h"
+#include "log.h"
+#include "packet.h"
+
+#define READ_CHUNK 16384             /* free space guaranteed before each read */
+#define READ_BUDGET (1024 * 1024)    /* bytes read per wake-up before others get a turn */
+#define OUT_HIGH_WATER (4u << 20)    /* stop reading a client whose replies pile up */
+#define IN_KEEP_CAP 4096             /* idle connections shrink their buffers back to this */
+#define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
+
+const char *client_name(const struct client *c)
+{
+    return c->id != NULL ? c->id : "<unknown>";
+}
+
+void client_set_address(struct client *c, const struct sockaddr *sa)
+{
+    switch (sa->sa_family) {
+    case AF_INET: {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, c->address, sizeof(c->address));
+        c->port = ntohs(in->sin_port);
+        break;
+    }
+    case AF_INET6: {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->address, sizeof(c->address));
+        c->port = ntohs(in6->sin6_port);
+        break;
+    }
+    case AF_UNIX: {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+        snprintf(c->address, sizeof(c->address), "%.*s", (int)sizeof(un->sun_path), un->sun_path);
+        if (c->address[0] == '\0')
+            snprintf(c->address, sizeof(c->address), "%s",
+                     c->listener && c->listener->conf->unix_path ? c->listener->conf->unix_path : "");
+        c->port = 0;
+        break;
+    }
+    default:
+        snprintf(c->address, sizeof(c->address), "<unknown>");
+        c->port = 0;
+    }
+}
+
+static void set_events(struct client *c, unsigned events);
+static void on_poll(uv_poll_t *h, int status, int events);
+
+struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    int one = 1;
+
+    (void)len;
+    if (c == NULL)
+        return NULL;
+    c->poll = malloc(sizeof(*c->poll));
+    if (c->poll == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->fd = fd;
+    c->listener = l;
+    if (sa->sa_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* we batch writes */
+    buf_init(&c->in);
+    buf_init(&c->out);
+    c->last_in = now_ms();
+    client_set_address(c, sa);
+    if (l->conf->proxy_version != 0) {
+        /* The socket's peer is the proxy; the client's address comes with the header. */
+        c->stage = STAGE_PROXY;
+        c->deadline = c->last_in + (int64_t)l->conf->proxy_timeout * 1000;
+    } else {
+        c->stage = STAGE_CONNECT;
+        c->deadline = c->last_in + CONNECT_TIMEOUT_MS;
+        if (broker.conf->connection_messages)
+            log_notice("New connection from %s:%u on port %u.", c->address, c->port, l->conf->port);
+    }
+    uv_poll_init(broker.loop, c->poll, fd);
+    c->poll->data = c;
+    set_events(c, UV_READABLE);
+    l->clients++;
+    c->next = broker.clients;
+    if (broker.clients != NULL)
+        broker.clients->prev = c;
+    broker.clients = c;
+    broker.nclients++;
+    broker.stats.connections_total++;
+    if (c->stage == STAGE_PROXY)
+        proxy_on_accept(c, sa); /* may close c; it is freed later by libuv, so c stays valid */
+    return c;
+}
+
+static void set_events(struct client *c, unsigned events)
+{
+    if (c->events == events)
+        return;
+    c->events = events;
+    if (events == 0)
+        uv_poll_stop(c->poll);
+    else
+        uv_poll_start(c->poll, (int)events, on_poll);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct client *c = h->data;
+
+    close(c->fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c->poll);
+    free(c);
+}
+
+/* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
+static int write_out(struct client *c)
+{
+    while (c->out.len > 0) {
+        ssize_t n = write(c->fd, c->out.data, c->out.len);
+        if (n > 0) {
+            broker.stats.bytes_sent += (uint64_t)n;
+            buf_consume(&c->out, (size_t)n);
+            continue;
+        }
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        return -1;
+    }
+    return 0;
+}
+
+static void unlink_flush(struct client *c)
+{
+    struct client **pp = &broker.flush_head;
+
+    if (!c->want_flush)
+        return;
+    while (*pp != NULL && *pp != c)
+        pp = &(*pp)->flush_next;
+    if (*pp == c)
+        *pp = c->flush_next;
+    c->want_flush = false;
+}
+
+void client_close(struct client *c, const char *reason)
+{
+    struct session *s = c->session;
+
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (reason != NULL && broker.conf->connection_messages) {
+        if (reason[0] == '\0')
+            log_notice("Client %s [%s:%u] disconnected.", client_name(c), c->address, c->port);
+        else
+            log_notice("Client %s [%s:%u] disconnected: %s.", client_name(c), c->address, c->port,
+                       reason);
+    }
+    if (c->stage == STAGE_MQTT) {
+        broker.nconnected--;
+        if (!c->disconnect_sent)
+            will_send(c);
+    }
+    will_clear(c);
+    c->stage = STAGE_CLOSED;
+    if (s != NULL) {
+        s->client = NULL;
+        c->session = NULL;
+        if (!s->persistent) {
+            session_free(s);
+        } else {
+            uint32_t exp = s->expiry_interval;
+            if (c->version < 5 && broker.conf->persistent_client_expiration > 0)
+                exp = (uint32_t)broker.conf->persistent_client_expiration;
+            s->expire_at = exp == UINT32_MAX || exp == 0 ? 0 : now_ms() + (int64_t)exp * 1000;
+        }
+    }
+    (void)write_out(c); /* best effort: a CONNACK or DISCONNECT explaining the close */
+    unlink_flush(c);
+    shutdown(c->fd, SHUT_RDWR);
+    c->listener->clients--;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        broker.clients = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    broker.nclients--;
+    free(c->id);
+    c->id = NULL;
+    free(c->username);
+    c->username = NULL;
+    free(c->proxy_cn);
+    c->proxy_cn = NULL;
+    if (c->aliases != NULL) {
+        for (uint16_t i = 0; i <= c->n_aliases; i++)
+            free(c->aliases[i]);
+        free(c->aliases);
+        c->aliases = NULL;
+    }
+    uv_poll_stop(c->poll);
+    uv_close((uv_handle_t *)c->poll, on_handle_closed);
+}
+
+void client_want_flush(struct client *c)
+{
+    if (c->want_flush || c->closing)
+        return;
+    c->want_flush = true;
+    c->flush_next = broker.flush_head;
+    broker.flush_head = c;
+}
+
+static void flush_one(struct client *c)
+{
+    if (write_out(c) != 0) {
+        client_close(c, "bad socket read/write");
+        return;
+    }
+    if (c->out.len > 0) {
+        set_events(c, c->events | UV_WRITABLE);
+    } else {
+        unsigned ev = UV_READABLE;
+        buf_shrink(&c->out, IN_KEEP_CAP);
+        set_events(c, ev);
+    }
+}
+
+void client_flush_all(void)
+{
+    while (broker.flush_head != NULL) {
+        struct client *c = broker.flush_head;
+        broker.flush_head = c->flush_next;
+        c->want_flush = false;
+        flush_one(c);
+    }
+}
+
+int client_protocol_error(struct client *c, uint8_t rc, const char *reason)
+{
+    if (c->version == MQTT_V5 && c->stage == STAGE_MQTT)
+        mqtt_encode_disconnect(&c->out, MQTT_V5, rc, NULL);
+    client_close(c, reason);
+    return -1;
+}
+
+static int dispatch(struct client *c, const struct mqtt_frame *f)
+{
+    if (c->stage == STAGE_CONNECT) {
+        if (f->type != MQTT_CONNECT) {
+            client_close(c, "protocol error");
+            return -1;
+        }
+        return handle_connect(c, f);
+    }
+    switch (f->type) {
+    case MQTT_PUBLISH: return handle_publish(c, f);
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBCOMP: return handle_puback(c, f);
+    case MQTT_PUBREL: return handle_pubrel(c, f);
+    case MQTT_SUBSCRIBE: return handle_subscribe(c, f);
+    case MQTT_UNSUBSCRIBE: return handle_unsubscribe(c, f);
+    case MQTT_PINGREQ: return handle_pingreq(c, f);
+    case MQTT_DISCONNECT: return handle_disconnect(c, f);
+    case MQTT_AUTH:
+        if (c->version == MQTT_V5)
+            return handle_auth(c, f);
+        break;
+    default: break;
+    }
+    return client_protocol_error(c, RC_PROTOCOL_ERROR, "protocol error");
+}
+
+static uint32_t max_in_packet(void)
+{
+    uint32_t m = broker.conf->max_packet_size;
+    return m != 0 ? m : MQTT_MAX_PACKET;
+}
+
+void client_process(struct client *c)
+{
+    size_t off = 0;
+
+    if (c->stage == STAGE_PROXY) {
+        if (proxy_process(c) != 0 || c->stage == STAGE_PROXY)
+            return;
+    }
+    while (c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) {
+        struct mqtt_frame f;
+        uint8_t reason = 0;
+        enum dec d = mqtt_frame_decode(c->in.data + off, c->in.len - off, max_in_packet(), &f,
+                                       &reason);
+        if (d == DEC_NEED_MORE)
+            break;
+        if (d == DEC_ERROR) {
+            client_protocol_error(c, reason,
+                                  reason == RC_PACKET_TOO_LARGE ? "oversize packet"
+                                                                : "malformed packet");
+            return;
+        }
+        c->last_in = now_ms();
+        broker.stats.msgs_received++;
+        off += f.total;
+        if (dispatch(c, &f) != 0)
+            return;
+    }
+    if (c->stage == STAGE_CLOSED)
+        return;
+    buf_consume(&c->in, off);
+    if (c->in.len == 0)
+        buf_shrink(&c->in, IN_KEEP_CAP);
+}
+
+/* Reads everything the socket holds (up to a budget), then processes it. */
+static void client_read(struct client *c)
+{
+    size_t total = 0;
+
+    while (total < READ_BUDGET) {
+        ssize_t n;
+        if (!buf_reserve(&c->in, READ_CHUNK)) {
+            client_close(c, "out of memory");
+            return;
+        }
+        n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+        if (n > 0) {
+            size_t space = c->in.cap - c->in.len;
+            c->in.len += (size_t)n;
+            total += (size_t)n;
+            broker.stats.bytes_received += (uint64_t)n;
+            if ((size_t)n < space)
+                break; /* the socket is drained */
+            continue;
+        }
+        if (n == 0) {
+            if (total > 0)
+                client_process(c); /* what arrived before the FIN still counts */
+            if (!c->closing) {
+                if (c->stage == STAGE_PROXY)
+                    proxy_closed(c);
+                else
+                    client_close(c, "connection closed by client");
+            }
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        if (total > 0)
+            client_process(c);
+        client_close(c, errno == ECONNRESET ? "connection closed by client" : "bad socket read/write");
+        return;
+    }
+    if (total > 0)
+        client_process(c);
+    if (!c->closing && c->out.len > OUT_HIGH_WATER)
+        set_events(c, UV_WRITABLE); /* back-pressure: no more input until our replies drain */
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct client *c = h->data;
+
+    if (c->closing)
+        return;
+    if (status < 0 && !(events & UV_READABLE)) {
+        client_close(c, "bad socket read/write");
+        return;
+    }
+    if (events & UV_WRITABLE) {
+        flush_one(c);
+        if (c->closing)
+            return;
+    }
+    if ((events & UV_READABLE) || status < 0)
+        client_read(c);
+    if (!c->closing && c->out.len > 0)
+        client_want_flush(c);
+}
+
+void client_check_timeouts(int64_t now)
+{
+    struct client *c = broker.clients;
+
+    while (c != NULL) {
+        struct client *next = c->next;
+        if (c->stage == STAGE_PROXY && now >= c->deadline) {
+            proxy_timeout(c);
+        } else if (c->stage == STAGE_CONNECT && now >= c->deadline) {
+            client_close(c, "exceeded timeout");
+        } else if (c->stage == STAGE_MQTT && c->keepalive > 0 &&
+                   now - c->last_in > (int64_t)c->keepalive * 1500) {
+            client_close(c, "exceeded timeout");
+        }
+        c = next;
+    }
+}

@@ -1,0 +1,359 @@
+/* deliver.c - fan-out: from one message to every matching session, with the QoS downgrade, the
+ * per-session inflight window and queue, and the acknowledgements that move them on. Writes
+ * packets into the clients' output buffers; client.c flushes them once per loop iteration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "broker.h"
+#include "log.h"
+#include "packet.h"
+#include "property.h"
+#include "retain.h"
+#include "subs.h"
+
+#define QOS0_OUT_LIMIT (8u << 20) /* a subscriber this far behind loses QoS 0 messages */
+
+struct match;
+static struct buf scratch_props; /* reused by send_publish for subscription identifiers */
+
+static struct auth *session_auth(const struct session *s)
+{
+    if (s->client != NULL)
+        return *s->client->listener->auth;
+    return broker.auth;
+}
+
+uint16_t session_next_pid(struct session *s)
+{
+    /* Skip ids still in flight: after 65535 messages a slow one may still be there. */
+    for (int tries = 0; tries < 65536; tries++) {
+        struct outmsg *o;
+        bool used = false;
+        if (++s->last_pid == 0)
+            s->last_pid = 1;
+        for (o = s->inflight.head; o != NULL; o = o->next) {
+            if (o->pid == s->last_pid) {
+                used = true;
+                break;
+            }
+        }
+        if (!used)
+            break;
+    }
+    return s->last_pid;
+}
+
+static void outlist_push(struct outlist *l, struct outmsg *o)
+{
+    o->next = NULL;
+    if (l->tail != NULL)
+        l->tail->next = o;
+    else
+        l->head = o;
+    l->tail = o;
+    l->count++;
+    l->bytes += o->m->payload_len;
+}
+
+static struct outmsg *outlist_pop(struct outlist *l)
+{
+    struct outmsg *o = l->head;
+
+    if (o == NULL)
+        return NULL;
+    l->head = o->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->count--;
+    l->bytes -= o->m->payload_len;
+    return o;
+}
+
+/* Unlinks o, whose predecessor is prev (NULL if head). */
+static void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o)
+{
+    if (prev != NULL)
+        prev->next = o->next;
+    else
+        l->head = o->next;
+    if (l->tail == o)
+        l->tail = prev;
+    l->count--;
+    l->bytes -= o->m->payload_len;
+}
+
+static void outmsg_free(struct outmsg *o)
+{
+    msg_unref(o->m);
+    free(o);
+}
+
+void outlist_clear(struct outlist *l)
+{
+    struct outmsg *o;
+
+    while ((o = outlist_pop(l)) != NULL)
+        outmsg_free(o);
+}
+
+/* Encodes one PUBLISH for client c. Returns false if it could not be sent (too big for the
+ * client's maximum packet size, or memory). */
+static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t pid, bool retain,
+                         bool dup, uint32_t sub_id)
+{
+    struct buf *props = &scratch_props;
+    const char *mp = c->listener->conf->mount_point;
+    size_t mplen = mp ? strlen(mp) : 0;
+    struct mqtt_publish p = {
+        .qos = qos, .dup = dup, .retain = retain, .packet_id = pid,
+        .topic = { (const uint8_t *)m->topic + mplen, (uint32_t)(m->topic_len - mplen) },
+        .props = { m->props, m->props_len },
+        .payload = { m->payload, m->payload_len },
+    };
+
+    if (c->version == MQTT_V5 && sub_id != 0) {
+        props->len = 0;
+        if (!buf_append(props, m->props, m->props_len) ||
+            !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
+            return false;
+        p.props = (struct mqtt_bin){ props->data, (uint32_t)props->len };
+    }
+    if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet)
+        return false;
+    if (!mqtt_encode_publish(&c->out, c->version, &p))
+        return false;
+    broker.stats.msgs_sent++;
+    broker.stats.pub_msgs_sent++;
+    broker.stats.pub_bytes_sent += m->payload_len;
+    client_want_flush(c);
+    return true;
+}
+
+static bool expired(const struct msg *m)
+{
+    return m->expiry != 0 && now_ms() / 1000 >= m->expiry;
+}
+
+static uint32_t window(const struct client *c)
+{
+    uint32_t w = broker.conf->max_inflight_messages > 0 ? (uint32_t)broker.conf->max_inflight_messages
+                                                        : 65535u;
+    if (c->out_recv_max != 0 && c->out_recv_max < w)
+        w = c->out_recv_max;
+    return w;
+}
+
+static bool window_open(const struct session *s)
+{
+    const struct client *c = s->client;
+
+    if (s->inflight.count >= window(c))
+        return false;
+    if (broker.conf->max_inflight_bytes != 0 && s->inflight.bytes >= broker.conf->max_inflight_bytes)
+        return false;
+    return true;
+}
+
+/* Puts o in flight on the session's connection (o->qos > 0). */
+static void start_flight(struct session *s, struct outmsg *o, bool dup)
+{
+    o->pid = session_next_pid(s);
+    o->state = o->qos == 1 ? OUT_WAIT_PUBACK : OUT_WAIT_PUBREC;
+    outlist_push(&s->inflight, o);
+    if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id)) {
+        /* Cannot ever be sent to this client: forget it rather than block the window. */
+        struct outmsg *prev = NULL, *it;
+        for (it = s->inflight.head; it != o; it = it->next)
+            prev = it;
+        outlist_unlink(&s->inflight, prev, o);
+        outmsg_free(o);
+        broker.stats.msgs_dropped++;
+    }
+}
+
+static bool queue_full(const struct session *s)
+{
+    const struct conf *cf = broker.conf;
+
+    if (cf->max_queued_messages > 0 && s->queue.count >= (uint32_t)cf->max_queued_messages)
+        return true;
+    if (cf->max_queued_bytes != 0 && s->queue.bytes >= cf->max_queued_bytes)
+        return true;
+    return false;
+}
+
+void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
+                        uint32_t sub_id)
+{
+    struct client *c = s->client;
+    struct outmsg *o;
+    bool online = c != NULL && c->stage == STAGE_MQTT;
+
+    if (online && qos == 0) {
+        if (c->out.len > QOS0_OUT_LIMIT || !send_publish(c, m, 0, 0, retain, false, sub_id))
+            broker.stats.msgs_dropped++;
+        return;
+    }
+    if (!online && (!s->persistent || (qos == 0 && !broker.conf->queue_qos0_messages)))
+        return;
+    if ((!online || !window_open(s) || s->queue.count > 0) && queue_full(s)) {
+        broker.stats.msgs_dropped++;
+        return;
+    }
+    o = calloc(1, sizeof(*o));
+    if (o == NULL) {
+        broker.stats.msgs_dropped++;
+        return;
+    }
+    o->m = msg_ref(m);
+    o->qos = qos;
+    o->retain = retain;
+    o->sub_id = sub_id;
+    if (online && s->queue.count == 0 && window_open(s))
+        start_flight(s, o, false);
+    else
+        outlist_push(&s->queue, o);
+}
+
+void deliver_resume(struct session *s, bool resend)
+{
+    struct client *c = s->client;
+    struct outmsg *o;
+
+    if (c == NULL || c->stage != STAGE_MQTT)
+        return;
+    if (resend) {
+        for (o = s->inflight.head; o != NULL; o = o->next) {
+            if (o->state == OUT_WAIT_PUBCOMP) {
+                mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, o->pid, 0, NULL);
+                client_want_flush(c);
+            } else {
+                send_publish(c, o->m, o->qos, o->pid, o->retain, true, o->sub_id);
+            }
+        }
+    }
+    while (s->queue.head != NULL && (s->queue.head->qos == 0 || window_open(s))) {
+        o = outlist_pop(&s->queue);
+        if (expired(o->m)) {
+            outmsg_free(o);
+            continue;
+        }
+        if (o->qos == 0) {
+            send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id);
+            outmsg_free(o);
+        } else {
+            start_flight(s, o, false);
+        }
+    }
+}
+
+void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
+{
+    struct session *s = c->session;
+    struct outmsg *prev = NULL, *o;
+
+    for (o = s->inflight.head; o != NULL; prev = o, o = o->next) {
+        if (o->pid == pid)
+            break;
+    }
+    if (type == MQTT_PUBREC) {
+        if (o != NULL && o->state == OUT_WAIT_PUBREC && reason < 0x80) {
+            o->state = OUT_WAIT_PUBCOMP;
+            mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid, 0, NULL);
+            broker.stats.msgs_sent++;
+            client_want_flush(c);
+            return;
+        }
+        if (o == NULL || o->state != OUT_WAIT_PUBREC) {
+            /* Unknown id: answer so the client can finish its flow. */
+            mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid,
+                            c->version == MQTT_V5 ? RC_PACKET_ID_NOT_FOUND : 0, NULL);
+            client_want_flush(c);
+            return;
+        }
+    } else if (o == NULL || (type == MQTT_PUBACK && o->state != OUT_WAIT_PUBACK) ||
+               (type == MQTT_PUBCOMP && o->state != OUT_WAIT_PUBCOMP)) {
+        log_debug("Client %s sent an acknowledgement for unknown packet id %u.", client_name(c), pid);
+        return;
+    }
+    outlist_unlink(&s->inflight, prev, o);
+    outmsg_free(o);
+    deliver_resume(s, false);
+}
+
+/* One match of the current message: merged per session so overlapping subscriptions deliver
+ * once, at the highest QoS among them. */
+struct match {
+    struct session *s;
+    uint8_t qos;
+    bool rap;
+    uint32_t sub_id;
+};
+
+struct match_ctx {
+    struct msg *m;
+    struct client *from;
+    struct match *v;
+    size_t n, cap;
+};
+
+static void on_match(void *ctx, const struct subscriber *sub, bool shared)
+{
+    struct match_ctx *mc = ctx;
+    struct session *s = sub->owner;
+    uint8_t qos = sub->options & SUBOPT_QOS_MASK;
+
+    if ((sub->options & SUBOPT_NO_LOCAL) && !shared && mc->from != NULL && mc->from->session == s)
+        return;
+    if (s->mark_seq == mc->m->seq) {
+        struct match *x = &mc->v[s->mark_idx];
+        if (qos > x->qos)
+            x->qos = qos;
+        if (x->sub_id == 0)
+            x->sub_id = sub->identifier;
+        x->rap |= (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0;
+        return;
+    }
+    if (mc->n == mc->cap) {
+        size_t cap = mc->cap ? mc->cap * 2 : 64;
+        struct match *v = realloc(mc->v, cap * sizeof(*v));
+        if (v == NULL)
+            return;
+        mc->v = v;
+        mc->cap = cap;
+    }
+    s->mark_seq = mc->m->seq;
+    s->mark_idx = (uint32_t)mc->n;
+    mc->v[mc->n++] = (struct match){ s, qos, (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0,
+                                     sub->identifier };
+}
+
+static struct match_ctx mc; /* reused: the match list grows once, not per message */
+
+void deliver_publish(struct msg *m, struct client *from)
+{
+    m->seq = ++broker.msg_seq;
+    if (m->retain && retain_set(broker.retain, m) != 0)
+        log_err("Error: out of memory storing a retained message.");
+    mc.m = m;
+    mc.from = from;
+    mc.n = 0;
+    subs_match(broker.subs, m->topic, m->topic_len, on_match, &mc);
+    for (size_t i = 0; i < mc.n; i++) {
+        struct match *x = &mc.v[i];
+        struct session *s = x->s;
+        uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
+        if (!auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
+            continue;
+        deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
+    }
+}
+
+void deliver_free(void)
+{
+    free(mc.v);
+    mc.v = NULL;
+    mc.cap = 0;
+    buf_free(&scratch_props);
+}

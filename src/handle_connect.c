@@ -1,0 +1,351 @@
+/* handle_connect.c - CONNECT: version, client id rules, authentication (including the identity a
+ * PROXY header vouches for), session takeover and resumption, the will, and the CONNACK. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "broker.h"
+#include "log.h"
+#include "packet.h"
+#include "property.h"
+#include "topic.h"
+
+/* Mosquitto prints its internal protocol numbers: 1 = 3.1, 2 = 3.1.1, 5 = 5.0. */
+static int log_protocol(uint8_t version)
+{
+    return version == MQTT_V31 ? 1 : version == MQTT_V311 ? 2 : 5;
+}
+
+static uint8_t v3_code(uint8_t rc)
+{
+    switch (rc) {
+    case RC_SUCCESS: return CONNACK_ACCEPTED;
+    case RC_UNSUPPORTED_PROTOCOL_VERSION: return CONNACK_REFUSED_PROTOCOL_VERSION;
+    case RC_CLIENTID_NOT_VALID: return CONNACK_REFUSED_IDENTIFIER;
+    case RC_BAD_USERNAME_OR_PASSWORD: return CONNACK_REFUSED_BAD_USERNAME_PASSWORD;
+    case RC_NOT_AUTHORIZED: return CONNACK_REFUSED_NOT_AUTHORIZED;
+    default: return CONNACK_REFUSED_SERVER_UNAVAILABLE;
+    }
+}
+
+/* Refuses the connection with a CONNACK and closes it. */
+static int refuse(struct client *c, uint8_t version, uint8_t rc, const char *reason)
+{
+    mqtt_encode_connack(&c->out, version, false, version == MQTT_V5 ? rc : v3_code(rc), NULL);
+    client_close(c, reason);
+    return -1;
+}
+
+static char *bin_strdup(struct mqtt_bin b)
+{
+    char *s = malloc(b.len + 1u);
+
+    if (s == NULL)
+        return NULL;
+    memcpy(s, b.p, b.len);
+    s[b.len] = '\0';
+    return s;
+}
+
+static char *make_auto_id(const char *prefix)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char uuid[37];
+    FILE *f = fopen("/dev/urandom", "rb");
+    uint8_t r[16] = { 0 };
+    char *id;
+    size_t n = 0;
+
+    if (f != NULL) {
+        if (fread(r, 1, sizeof(r), f) != sizeof(r))
+            memset(r, 0, sizeof(r));
+        fclose(f);
+    }
+    r[0] ^= (uint8_t)broker.auto_id_counter;
+    r[1] ^= (uint8_t)(broker.auto_id_counter++ >> 8);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            uuid[n++] = '-';
+        uuid[n++] = hex[r[i] >> 4];
+        uuid[n++] = hex[r[i] & 15];
+    }
+    uuid[n] = '\0';
+    id = malloc(strlen(prefix) + n + 1);
+    if (id != NULL)
+        sprintf(id, "%s%s", prefix, uuid);
+    return id;
+}
+
+static bool prefix_allowed(char **prefixes, const char *id)
+{
+    if (prefixes == NULL)
+        return true;
+    for (; *prefixes != NULL; prefixes++) {
+        if (strncmp(id, *prefixes, strlen(*prefixes)) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Builds the will message from the CONNECT; returns an RC or 0. */
+static uint8_t take_will(struct client *c, const struct mqtt_connect *ck)
+{
+    struct msg *m;
+    uint32_t delay = 0;
+    struct mqtt_prop p;
+    const char *mp = c->listener->conf->mount_point;
+    size_t mplen = mp ? strlen(mp) : 0;
+    char *topic;
+
+    if (!ck->will)
+        return 0;
+    if (!topic_name_valid((const char *)ck->will_topic.p, ck->will_topic.len))
+        return RC_TOPIC_NAME_INVALID;
+    if (ck->will_qos > c->listener->conf->max_qos)
+        return RC_QOS_NOT_SUPPORTED;
+    if (ck->will_retain && !broker.conf->retain_available)
+        return RC_RETAIN_NOT_SUPPORTED;
+    if (c->version == MQTT_V5 && mqtt_props_find(ck->will_props, PROP_WILL_DELAY_INTERVAL, &p))
+        delay = p.num;
+    topic = malloc(mplen + ck->will_topic.len + 1u);
+    if (topic == NULL)
+        return RC_SERVER_UNAVAILABLE;
+    memcpy(topic, mp ? mp : "", mplen);
+    memcpy(topic + mplen, ck->will_topic.p, ck->will_topic.len);
+    topic[mplen + ck->will_topic.len] = '\0';
+    {
+        /* Forward the will's message properties, minus the will delay which is ours. */
+        struct buf props;
+        struct mqtt_prop_iter it;
+        buf_init(&props);
+        mqtt_props_iter(&it, ck->will_props);
+        while (c->version == MQTT_V5 && mqtt_props_next(&it, &p)) {
+            if (p.id == PROP_WILL_DELAY_INTERVAL)
+                continue;
+            if (p.id == PROP_USER_PROPERTY)
+                mqtt_props_add_pair(&props, p.key.p, p.key.len, p.bin.p, p.bin.len);
+            else if (mqtt_prop_type(p.id) == PROPT_STRING || mqtt_prop_type(p.id) == PROPT_BINARY)
+                mqtt_props_add_bin(&props, p.id, p.bin.p, p.bin.len);
+            else
+                mqtt_props_add_num(&props, p.id, p.num);
+        }
+        m = msg_new(topic, mplen + ck->will_topic.len, ck->will_payload.p, ck->will_payload.len,
+                    props.data, props.len, ck->will_qos, ck->will_retain);
+        buf_free(&props);
+    }
+    free(topic);
+    if (m == NULL)
+        return RC_SERVER_UNAVAILABLE;
+    if (mqtt_props_find(ck->will_props, PROP_MESSAGE_EXPIRY_INTERVAL, &p) && p.num > 0)
+        m->expiry = now_ms() / 1000 + p.num;
+    will_set(c, m, delay);
+    return 0;
+}
+
+/* Reads the v5 CONNECT properties that change how we treat the client. */
+static uint8_t read_connect_props(struct client *c, const struct mqtt_connect *ck,
+                                  uint32_t *session_expiry)
+{
+    struct mqtt_prop p;
+
+    *session_expiry = 0;
+    c->out_recv_max = 65535;
+    if (c->version != MQTT_V5)
+        return 0;
+    if (mqtt_props_find(ck->props, PROP_SESSION_EXPIRY_INTERVAL, &p))
+        *session_expiry = p.num;
+    if (mqtt_props_find(ck->props, PROP_RECEIVE_MAXIMUM, &p))
+        c->out_recv_max = (uint16_t)p.num;
+    if (mqtt_props_find(ck->props, PROP_MAXIMUM_PACKET_SIZE, &p))
+        c->out_max_packet = p.num;
+    if (mqtt_props_find(ck->props, PROP_AUTHENTICATION_METHOD, &p))
+        return RC_BAD_AUTHENTICATION_METHOD; /* no enhanced authentication in this build */
+    return 0;
+}
+
+/* Username and password checks; sets c->username. Returns an RC or 0. */
+static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
+{
+    const struct listener_conf *lc = c->listener->conf;
+    const struct security_conf *sec = conf_security(broker.conf, lc);
+    char *password = NULL;
+    int rc;
+
+    if (lc->proxy_version == 2 && lc->use_identity_as_username) {
+        /* The proxy vouched for this certificate: its CN is the identity, CONNECT's
+         * credentials are ignored. No CN means nobody to authenticate. */
+        if (c->proxy_cn == NULL || c->proxy_cn[0] == '\0')
+            return RC_BAD_USERNAME_OR_PASSWORD;
+        c->username = strdup(c->proxy_cn);
+        c->identity = true;
+    } else if (ck->has_username) {
+        c->username = bin_strdup(ck->username);
+        if (ck->has_password)
+            password = bin_strdup(ck->password);
+    }
+    rc = auth_check_connect(*c->listener->auth, sec->allow_anonymous > 0, c->username, password,
+                            c->identity);
+    free(password);
+    return (uint8_t)rc;
+}
+
+static void send_connack(struct client *c, bool present, const char *assigned, uint16_t ka_server)
+{
+    struct buf props;
+    const struct listener_conf *lc = c->listener->conf;
+
+    buf_init(&props);
+    if (c->version == MQTT_V5) {
+        if (assigned != NULL)
+            mqtt_props_add_bin(&props, PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned, strlen(assigned));
+        if (ka_server != c->keepalive || ka_server != 0) {
+            if (ka_server != 0)
+                mqtt_props_add_num(&props, PROP_SERVER_KEEP_ALIVE, ka_server);
+        }
+        if (lc->max_topic_alias > 0)
+            mqtt_props_add_num(&props, PROP_TOPIC_ALIAS_MAXIMUM, (uint32_t)lc->max_topic_alias);
+        if (!broker.conf->retain_available)
+            mqtt_props_add_num(&props, PROP_RETAIN_AVAILABLE, 0);
+        if (lc->max_qos < 2)
+            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)lc->max_qos);
+        if (broker.conf->max_packet_size != 0)
+            mqtt_props_add_num(&props, PROP_MAXIMUM_PACKET_SIZE, broker.conf->max_packet_size);
+        if (broker.conf->max_inflight_messages > 0 && broker.conf->max_inflight_messages < 65535)
+            mqtt_props_add_num(&props, PROP_RECEIVE_MAXIMUM,
+                               (uint32_t)broker.conf->max_inflight_messages);
+    }
+    struct mqtt_bin pb = { props.data, (uint32_t)props.len };
+    mqtt_encode_connack(&c->out, c->version, c->version >= MQTT_V311 && present, 0,
+                        props.len ? &pb : NULL);
+    buf_free(&props);
+}
+
+/* An existing connection with the same client id is closed; its will goes out. */
+static void take_over(struct session *s)
+{
+    struct client *old = s->client;
+
+    if (old == NULL)
+        return;
+    log_notice("Client %s already connected, closing old connection.", s->id);
+    if (old->version == MQTT_V5)
+        mqtt_encode_disconnect(&old->out, MQTT_V5, RC_SESSION_TAKEN_OVER, NULL);
+    client_close(old, "session taken over");
+}
+
+int handle_connect(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_connect ck;
+    uint8_t rc = mqtt_decode_connect(f, &ck);
+    const struct listener_conf *lc = c->listener->conf;
+    const struct security_conf *sec = conf_security(broker.conf, lc);
+    char *assigned = NULL;
+    uint32_t session_expiry;
+    uint16_t ka_server;
+    struct session *s;
+    bool present = false;
+
+    if (rc == RC_UNSUPPORTED_PROTOCOL_VERSION) {
+        log_info("Client %s [%s:%u] sent CONNECT with unsupported protocol version %u.",
+                 client_name(c), c->address, c->port, ck.version);
+        return refuse(c, ck.version == MQTT_V5 ? MQTT_V5 : MQTT_V311, rc, "protocol error");
+    }
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    c->version = ck.version;
+    c->clean = ck.clean;
+    rc = read_connect_props(c, &ck, &session_expiry);
+    if (rc != 0)
+        return refuse(c, c->version, rc, "not authorised");
+
+    /* Keep alive: v5 gets the server's value in CONNACK; 3.x clients asking for more than
+     * max_keepalive (or for none when a maximum is set) are refused, as Mosquitto does. */
+    ka_server = 0;
+    c->keepalive = ck.keepalive;
+    if (broker.conf->max_keepalive < 65535 &&
+        (ck.keepalive > broker.conf->max_keepalive || ck.keepalive == 0)) {
+        if (c->version != MQTT_V5)
+            return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
+        c->keepalive = (uint16_t)broker.conf->max_keepalive;
+        ka_server = c->keepalive;
+    }
+
+    /* Client identifier */
+    if (ck.client_id.len == 0) {
+        if (c->version == MQTT_V31 || (c->version == MQTT_V311 && !ck.clean) ||
+            !sec->allow_zero_length_clientid)
+            return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
+        c->id = make_auto_id(sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
+        if (c->version == MQTT_V5)
+            assigned = c->id;
+    } else {
+        c->id = bin_strdup(ck.client_id);
+    }
+    if (c->id == NULL)
+        return refuse(c, c->version, RC_SERVER_UNAVAILABLE, "out of memory");
+    if (!prefix_allowed(sec->clientid_prefixes, c->id))
+        return refuse(c, c->version, RC_NOT_AUTHORIZED, "not authorised");
+
+    rc = authenticate(c, &ck);
+    if (rc != 0)
+        return refuse(c, c->version, rc, "not authorised");
+    if (lc->use_username_as_clientid) {
+        if (c->username == NULL)
+            return refuse(c, c->version, RC_NOT_AUTHORIZED, "not authorised");
+        free(c->id);
+        c->id = strdup(c->username);
+        assigned = NULL;
+        if (c->id == NULL)
+            return refuse(c, c->version, RC_SERVER_UNAVAILABLE, "out of memory");
+    }
+    rc = take_will(c, &ck);
+    if (rc != 0)
+        return refuse(c, c->version, rc, "protocol error");
+
+    /* Session: take over a live connection, resume or discard the stored state. */
+    will_cancel_delayed(c->id);
+    s = session_find(c->id);
+    if (s != NULL) {
+        take_over(s);
+        if (ck.clean) {
+            session_free(s);
+            s = NULL;
+        } else {
+            present = true;
+        }
+    }
+    if (s == NULL && (s = session_new(c->id)) == NULL)
+        return refuse(c, c->version, RC_SERVER_UNAVAILABLE, "out of memory");
+    if (c->version == MQTT_V5) {
+        s->persistent = session_expiry > 0;
+        s->expiry_interval = session_expiry;
+    } else {
+        s->persistent = !ck.clean;
+        s->expiry_interval = UINT32_MAX;
+    }
+    s->expire_at = 0;
+    free(s->username);
+    s->username = c->username ? strdup(c->username) : NULL;
+    s->client = c;
+    c->session = s;
+
+    c->stage = STAGE_MQTT;
+    c->deadline = 0;
+    broker.nconnected++;
+    send_connack(c, present, assigned, ka_server);
+    if (broker.conf->connection_messages) {
+        if (c->username != NULL)
+            log_notice("New client connected from %s:%u as %s (p%d, c%d, k%u, u'%s').", c->address,
+                       c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive,
+                       c->username);
+        else
+            log_notice("New client connected from %s:%u as %s (p%d, c%d, k%u).", c->address,
+                       c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive);
+    }
+    if (present)
+        deliver_resume(s, true);
+    client_want_flush(c);
+    return 0;
+}

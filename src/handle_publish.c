@@ -1,0 +1,226 @@
+/* handle_publish.c - inbound PUBLISH with its QoS 1/2 flows (PUBACK, PUBREC/PUBREL/PUBCOMP),
+ * topic aliases, size limits and write ACLs. Routing to subscribers is deliver.c's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "broker.h"
+#include "log.h"
+#include "packet.h"
+#include "property.h"
+#include "topic.h"
+
+static bool qos2_seen(const struct session *s, uint16_t pid)
+{
+    for (size_t i = 0; i < s->n_in_qos2; i++) {
+        if (s->in_qos2[i] == pid)
+            return true;
+    }
+    return false;
+}
+
+static bool qos2_add(struct session *s, uint16_t pid)
+{
+    if (s->n_in_qos2 == s->cap_in_qos2) {
+        size_t cap = s->cap_in_qos2 ? s->cap_in_qos2 * 2 : 8;
+        uint16_t *p = realloc(s->in_qos2, cap * sizeof(*p));
+        if (p == NULL)
+            return false;
+        s->in_qos2 = p;
+        s->cap_in_qos2 = cap;
+    }
+    s->in_qos2[s->n_in_qos2++] = pid;
+    return true;
+}
+
+static bool qos2_remove(struct session *s, uint16_t pid)
+{
+    for (size_t i = 0; i < s->n_in_qos2; i++) {
+        if (s->in_qos2[i] == pid) {
+            s->in_qos2[i] = s->in_qos2[--s->n_in_qos2];
+            return true;
+        }
+    }
+    return false;
+}
+
+static void send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
+{
+    mqtt_encode_ack(&c->out, type, c->version, pid, c->version == MQTT_V5 ? reason : 0, NULL);
+    broker.stats.msgs_sent++;
+    client_want_flush(c);
+}
+
+/* Resolves the v5 topic alias. *topic may be replaced by the stored name. Returns an RC. */
+static uint8_t resolve_alias(struct client *c, struct mqtt_publish *p)
+{
+    struct mqtt_prop prop;
+    uint16_t max = (uint16_t)c->listener->conf->max_topic_alias;
+    uint16_t alias;
+
+    if (c->version != MQTT_V5 || !mqtt_props_find(p->props, PROP_TOPIC_ALIAS, &prop))
+        return p->topic.len > 0 ? 0 : RC_PROTOCOL_ERROR;
+    alias = (uint16_t)prop.num;
+    if (alias == 0 || alias > max)
+        return RC_TOPIC_ALIAS_INVALID;
+    if (c->aliases == NULL) {
+        c->aliases = calloc((size_t)max + 1, sizeof(char *));
+        if (c->aliases == NULL)
+            return RC_SERVER_UNAVAILABLE;
+        c->n_aliases = max;
+    }
+    if (p->topic.len > 0) {
+        char *t = malloc(p->topic.len + 1u);
+        if (t == NULL)
+            return RC_SERVER_UNAVAILABLE;
+        memcpy(t, p->topic.p, p->topic.len);
+        t[p->topic.len] = '\0';
+        free(c->aliases[alias]);
+        c->aliases[alias] = t;
+        return 0;
+    }
+    if (c->aliases[alias] == NULL)
+        return RC_PROTOCOL_ERROR;
+    p->topic.p = (const uint8_t *)c->aliases[alias];
+    p->topic.len = (uint32_t)strlen(c->aliases[alias]);
+    return 0;
+}
+
+/* Properties forwarded to subscribers: all but the topic alias and subscription identifiers,
+ * which belong to one connection. Returns raw bytes in *out (borrowed from p or from tmp). */
+static struct mqtt_bin forward_props(const struct mqtt_publish *p, struct buf *tmp, int64_t *expiry)
+{
+    struct mqtt_prop_iter it;
+    struct mqtt_prop prop;
+    bool copy = false;
+
+    *expiry = 0;
+    mqtt_props_iter(&it, p->props);
+    while (mqtt_props_next(&it, &prop)) {
+        if (prop.id == PROP_TOPIC_ALIAS || prop.id == PROP_SUBSCRIPTION_IDENTIFIER)
+            copy = true;
+        if (prop.id == PROP_MESSAGE_EXPIRY_INTERVAL && prop.num > 0)
+            *expiry = now_ms() / 1000 + prop.num;
+    }
+    if (!copy)
+        return p->props;
+    mqtt_props_iter(&it, p->props);
+    while (mqtt_props_next(&it, &prop)) {
+        int type = mqtt_prop_type(prop.id);
+        if (prop.id == PROP_TOPIC_ALIAS || prop.id == PROP_SUBSCRIPTION_IDENTIFIER)
+            continue;
+        if (prop.id == PROP_USER_PROPERTY)
+            mqtt_props_add_pair(tmp, prop.key.p, prop.key.len, prop.bin.p, prop.bin.len);
+        else if (type == PROPT_STRING || type == PROPT_BINARY)
+            mqtt_props_add_bin(tmp, prop.id, prop.bin.p, prop.bin.len);
+        else
+            mqtt_props_add_num(tmp, prop.id, prop.num);
+    }
+    return (struct mqtt_bin){ tmp->data, (uint32_t)tmp->len };
+}
+
+int handle_publish(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_publish p;
+    uint8_t rc = mqtt_decode_publish(f, c->version, &p);
+    const struct listener_conf *lc = c->listener->conf;
+    uint8_t ack = p.qos == 1 ? MQTT_PUBACK : MQTT_PUBREC;
+    const char *mp = lc->mount_point;
+    size_t mplen = mp ? strlen(mp) : 0;
+    char stack_topic[256];
+    char *topic = stack_topic;
+    struct buf tmp;
+    struct mqtt_bin props;
+    int64_t expiry;
+    struct msg *m;
+
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    if (p.qos > lc->max_qos)
+        return client_protocol_error(c, RC_QOS_NOT_SUPPORTED, "protocol error");
+    if (p.retain && !broker.conf->retain_available)
+        return client_protocol_error(c, RC_RETAIN_NOT_SUPPORTED, "protocol error");
+    rc = resolve_alias(c, &p);
+    if (rc != 0)
+        return client_protocol_error(c, rc, "protocol error");
+
+    broker.stats.pub_msgs_received++;
+    broker.stats.pub_bytes_received += p.payload.len;
+    if (p.qos == 2 && qos2_seen(c->session, p.packet_id)) {
+        send_ack(c, MQTT_PUBREC, p.packet_id, 0); /* a resend: acknowledged, not delivered again */
+        return 0;
+    }
+    if (broker.conf->message_size_limit != 0 && p.payload.len > broker.conf->message_size_limit) {
+        log_notice("Dropped too large PUBLISH from %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))",
+                   c->id, p.dup, p.qos, p.retain, p.packet_id, (int)p.topic.len, p.topic.p,
+                   p.payload.len);
+        broker.stats.msgs_dropped++;
+        if (p.qos > 0)
+            send_ack(c, ack, p.packet_id, RC_PACKET_TOO_LARGE);
+        return 0;
+    }
+    if (mplen + p.topic.len + 1 > sizeof(stack_topic) &&
+        (topic = malloc(mplen + p.topic.len + 1u)) == NULL)
+        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    memcpy(topic, mp ? mp : "", mplen);
+    memcpy(topic + mplen, p.topic.p, p.topic.len);
+    topic[mplen + p.topic.len] = '\0';
+
+    if (!auth_check_acl(*c->listener->auth, c->id, c->username, topic, ACL_WRITE)) {
+        log_debug("Denied PUBLISH from %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, p.dup,
+                  p.qos, p.retain, p.packet_id, topic, p.payload.len);
+        if (topic != stack_topic)
+            free(topic);
+        if (p.qos > 0)
+            send_ack(c, ack, p.packet_id, RC_NOT_AUTHORIZED);
+        return 0;
+    }
+    buf_init(&tmp);
+    props = forward_props(&p, &tmp, &expiry);
+    m = msg_new(topic, mplen + p.topic.len, p.payload.p, p.payload.len, props.p, props.len, p.qos,
+                p.retain);
+    buf_free(&tmp);
+    if (topic != stack_topic)
+        free(topic);
+    if (m == NULL)
+        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    m->expiry = expiry;
+    m->source_id = strdup(c->id);
+    if (c->username != NULL)
+        m->source_user = strdup(c->username);
+    if (p.qos == 2 && !qos2_add(c->session, p.packet_id)) {
+        msg_unref(m);
+        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    }
+    deliver_publish(m, c);
+    msg_unref(m);
+    if (p.qos > 0)
+        send_ack(c, ack, p.packet_id, 0);
+    return 0;
+}
+
+int handle_puback(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_ack a;
+    uint8_t rc = mqtt_decode_ack(f, c->version, &a);
+
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    deliver_ack(c, f->type, a.packet_id, a.reason);
+    return 0;
+}
+
+int handle_pubrel(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_ack a;
+    uint8_t rc = mqtt_decode_ack(f, c->version, &a);
+
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    bool known = qos2_remove(c->session, a.packet_id);
+    send_ack(c, MQTT_PUBCOMP, a.packet_id, known ? 0 : RC_PACKET_ID_NOT_FOUND);
+    return 0;
+}

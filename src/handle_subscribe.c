@@ -1,0 +1,204 @@
+/* handle_subscribe.c - SUBSCRIBE and UNSUBSCRIBE: filter checks, subscribe ACLs, the QoS granted,
+ * and retained messages sent after the SUBACK. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "broker.h"
+#include "log.h"
+#include "packet.h"
+#include "property.h"
+#include "retain.h"
+#include "subs.h"
+#include "topic.h"
+
+#define MAX_ENTRIES_ON_STACK 64
+
+struct retained_ctx {
+    struct session *s;
+    uint8_t qos;
+    uint32_t sub_id;
+};
+
+static void on_retained(void *ctx, struct msg *m)
+{
+    struct retained_ctx *rc = ctx;
+    struct session *s = rc->s;
+    uint8_t qos = m->qos < rc->qos ? m->qos : rc->qos;
+
+    if (m->expiry != 0 && now_ms() / 1000 >= m->expiry)
+        return;
+    if (!auth_check_acl(*s->client->listener->auth, s->id, s->username, m->topic, ACL_READ))
+        return;
+    deliver_to_session(s, m, broker.conf->upgrade_outgoing_qos ? rc->qos : qos, true, rc->sub_id);
+}
+
+/* Prefixes the listener's mount point; returns a malloc'd NUL-terminated filter. */
+static char *mounted(const struct client *c, struct mqtt_bin f)
+{
+    const char *mp = c->listener->conf->mount_point;
+    size_t mplen = mp ? strlen(mp) : 0;
+    char *s = malloc(mplen + f.len + 1u);
+
+    if (s == NULL)
+        return NULL;
+    memcpy(s, mp ? mp : "", mplen);
+    memcpy(s + mplen, f.p, f.len);
+    s[mplen + f.len] = '\0';
+    return s;
+}
+
+static bool filter_ok(const char *f, size_t len)
+{
+    const char *group, *inner;
+    size_t glen, ilen;
+
+    if (topic_is_shared(f, len))
+        return topic_share_split(f, len, &group, &glen, &inner, &ilen);
+    return len > 0 && topic_filter_valid(f, len);
+}
+
+int handle_subscribe(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_subscribe sub;
+    struct mqtt_sub_entry e;
+    uint8_t rc = mqtt_decode_subscribe(f, c->version, &sub);
+    uint8_t stack_codes[2 * MAX_ENTRIES_ON_STACK];
+    uint8_t *codes = stack_codes; /* [0, count): reason codes; [count, 2 count): 1 = new */
+    uint8_t *fresh;
+    uint32_t sub_id = 0;
+    struct mqtt_prop prop;
+    size_t pos = 0;
+    uint32_t i = 0;
+    struct session *s = c->session;
+
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    if (c->version == MQTT_V5 && mqtt_props_find(sub.props, PROP_SUBSCRIPTION_IDENTIFIER, &prop))
+        sub_id = prop.num;
+    if (sub.count > MAX_ENTRIES_ON_STACK && (codes = malloc(2 * (size_t)sub.count)) == NULL)
+        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    fresh = codes + sub.count;
+
+    /* First pass: decide every entry, so a bad filter in 3.x drops the connection before
+     * anything changed. */
+    while (mqtt_sub_next(&sub, true, &pos, &e)) {
+        if (!filter_ok((const char *)e.filter.p, e.filter.len)) {
+            if (c->version != MQTT_V5) {
+                if (codes != stack_codes)
+                    free(codes);
+                log_info("Invalid subscription string from %s, disconnecting.", c->id);
+                return client_protocol_error(c, RC_MALFORMED_PACKET, "malformed packet");
+            }
+            codes[i++] = RC_TOPIC_FILTER_INVALID;
+            continue;
+        }
+        if (topic_is_shared((const char *)e.filter.p, e.filter.len) && (e.options & SUBOPT_NO_LOCAL)) {
+            if (codes != stack_codes)
+                free(codes);
+            return client_protocol_error(c, RC_PROTOCOL_ERROR, "protocol error");
+        }
+        codes[i++] = 0;
+    }
+    pos = 0;
+    i = 0;
+    while (mqtt_sub_next(&sub, true, &pos, &e)) {
+        uint8_t qos = e.options & SUBOPT_QOS_MASK;
+        uint8_t granted;
+        bool existed = false;
+        char *filter;
+
+        fresh[i] = 0;
+        if (codes[i] != 0) {
+            i++;
+            continue;
+        }
+        filter = mounted(c, e.filter);
+        if (filter == NULL) {
+            codes[i++] = RC_UNSPECIFIED;
+            continue;
+        }
+        log_printf(LOG_T_SUBSCRIBE, "%s %u %s", c->id, qos, filter);
+        if (!auth_check_acl(*c->listener->auth, c->id, c->username, filter, ACL_SUBSCRIBE)) {
+            codes[i++] = c->version == MQTT_V5 ? RC_NOT_AUTHORIZED : 0x80;
+            free(filter);
+            continue;
+        }
+        granted = qos < c->listener->conf->max_qos ? qos : (uint8_t)c->listener->conf->max_qos;
+        if (subs_add(broker.subs, filter, strlen(filter), s,
+                     (uint8_t)((e.options & ~SUBOPT_QOS_MASK) | granted), sub_id, &existed) != 0) {
+            codes[i++] = c->version == MQTT_V5 ? RC_UNSPECIFIED : 0x80;
+            free(filter);
+            continue;
+        }
+        if (!existed)
+            session_add_filter(s, filter, strlen(filter));
+        fresh[i] = !existed;
+        codes[i++] = granted;
+        free(filter);
+    }
+    mqtt_encode_suback(&c->out, c->version, sub.packet_id, NULL, codes, sub.count);
+    broker.stats.msgs_sent++;
+    client_want_flush(c);
+
+    /* Retained messages go after the SUBACK. */
+    pos = 0;
+    i = 0;
+    while (mqtt_sub_next(&sub, true, &pos, &e)) {
+        uint8_t handling = (e.options & SUBOPT_RETAIN_HANDLING_MASK) >> SUBOPT_RETAIN_HANDLING_SHIFT;
+        uint8_t code = codes[i];
+        bool is_new = fresh[i++];
+        char *filter;
+
+        /* handling 1: only when the subscription did not exist before; 2: never. */
+        if (code >= 0x80 || handling == 2 || (handling == 1 && !is_new) ||
+            topic_is_shared((const char *)e.filter.p, e.filter.len))
+            continue;
+        filter = mounted(c, e.filter);
+        if (filter == NULL)
+            continue;
+        struct retained_ctx rctx = { s, code, sub_id };
+        retain_match(broker.retain, filter, strlen(filter), on_retained, &rctx);
+        free(filter);
+    }
+    if (codes != stack_codes)
+        free(codes);
+    return 0;
+}
+
+int handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_subscribe uns;
+    struct mqtt_sub_entry e;
+    uint8_t rc = mqtt_decode_unsubscribe(f, c->version, &uns);
+    uint8_t stack_codes[MAX_ENTRIES_ON_STACK];
+    uint8_t *codes = stack_codes;
+    size_t pos = 0;
+    uint32_t i = 0;
+
+    if (rc != 0)
+        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
+                                                                      : "protocol error");
+    if (uns.count > MAX_ENTRIES_ON_STACK && (codes = malloc(uns.count)) == NULL)
+        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    while (mqtt_sub_next(&uns, false, &pos, &e)) {
+        char *filter = mounted(c, e.filter);
+        if (filter == NULL) {
+            codes[i++] = RC_UNSPECIFIED;
+            continue;
+        }
+        log_printf(LOG_T_UNSUBSCRIBE, "%s %s", c->id, filter);
+        bool had = subs_remove(broker.subs, filter, strlen(filter), c->session);
+        if (had)
+            session_remove_filter(c->session, filter, strlen(filter));
+        codes[i++] = had ? RC_SUCCESS : RC_NO_SUBSCRIPTION_EXISTED;
+        free(filter);
+    }
+    mqtt_encode_unsuback(&c->out, c->version, uns.packet_id, NULL, codes, uns.count);
+    broker.stats.msgs_sent++;
+    client_want_flush(c);
+    if (codes != stack_codes)
+        free(codes);
+    return 0;
+}

@@ -1,0 +1,347 @@
+/* main.c - command line, start-up (config, logging, listeners, privileges), the loop's timers
+ * and signal handles, reload on SIGHUP, and a clean shutdown. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "broker.h"
+#include "conf.h"
+#include "err.h"
+#include "hmap.h"
+#include "packet.h"
+#include "log.h"
+#include "retain.h"
+#include "subs.h"
+
+#define EXIT_CONFIG 3 /* Mosquitto's exit code for bad usage or configuration */
+#define TICK_MS 250
+
+struct broker broker;
+
+static uv_timer_t tick_timer;
+static uv_check_t flush_check;
+static uv_signal_t sig_int, sig_term, sig_hup, sig_pipe_dummy;
+static int64_t next_sys_ms, next_expiry_ms;
+
+int64_t now_ms(void)
+{
+    return (int64_t)(uv_hrtime() / 1000000u);
+}
+
+static void usage(void)
+{
+    printf("mosquitto version %s\n\n"
+           "mosquitto is an MQTT v5.0/v3.1.1/v3.1 broker.\n\n"
+           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-v] [--test-config]\n\n"
+           " -c : specify the broker config file.\n"
+           " -d : put the broker into the background after starting.\n"
+           " -h : display this help.\n"
+           " -p : start the broker listening on the specified port.\n"
+           "      Not recommended in conjunction with the -c option.\n"
+           " -v : verbose mode - enable all logging types. This overrides\n"
+           "      any logging options given in the config file.\n"
+           " --test-config : read the configuration, report any error, and exit.\n\n"
+           "PROXY protocol v1/v2 support: see mosquitto.conf(5), enable_proxy_protocol.\n",
+           VERSION);
+}
+
+struct args {
+    const char *config;
+    bool daemon, verbose, test_config;
+    const char *ports[16];
+    int nports;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "-c") == 0 || strcmp(s, "--config-file") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "Error: -c argument given, but no config file specified.\n\n");
+                return -1;
+            }
+            a->config = argv[i];
+        } else if (strcmp(s, "-d") == 0 || strcmp(s, "--daemon") == 0) {
+            a->daemon = true;
+        } else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            usage();
+            return 1;
+        } else if (strcmp(s, "-p") == 0 || strcmp(s, "--port") == 0) {
+            char *end;
+            long port;
+            if (++i >= argc) {
+                fprintf(stderr, "Error: -p argument given, but no port specified.\n\n");
+                return -1;
+            }
+            port = strtol(argv[i], &end, 10);
+            if (*end != '\0' || port < 1 || port > 65535) {
+                fprintf(stderr, "Error: Invalid port specified (%s).\n\n", argv[i]);
+                return -1;
+            }
+            if (a->nports == (int)(sizeof(a->ports) / sizeof(a->ports[0]))) {
+                fprintf(stderr, "Error: Too many -p options.\n\n");
+                return -1;
+            }
+            a->ports[a->nports++] = argv[i];
+        } else if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0) {
+            a->verbose = true;
+        } else if (strcmp(s, "--test-config") == 0) {
+            a->test_config = true;
+        } else {
+            fprintf(stderr, "Error: Unknown option '%s'.\n", s);
+            usage();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_config(struct conf *c, const struct args *a)
+{
+    conf_init(c);
+    if (a->config != NULL && conf_parse_file(c, a->config) != 0)
+        return -1;
+    if (a->nports > 0) {
+        /* -p replaces the configured listeners, as in Mosquitto. */
+        for (size_t i = 0; i < c->listener_count; i++)
+            c->listeners[i].port = 0;
+        for (int i = 0; i < a->nports; i++) {
+            char line[64];
+            snprintf(line, sizeof(line), "listener %s", a->ports[i]);
+            if (conf_parse_line(c, line, "command line", 0) != 0)
+                return -1;
+        }
+        c->listeners_from_cmdline = true;
+    }
+    c->daemon = c->daemon || a->daemon;
+    c->verbose = a->verbose;
+    if (a->verbose)
+        c->log_dest |= LOG_D_STDERR;
+    return conf_validate(c) == 0 ? 0 : -1;
+}
+
+static void on_check(uv_check_t *h)
+{
+    (void)h;
+    client_flush_all();
+}
+
+static void on_tick(uv_timer_t *h)
+{
+    int64_t now = now_ms();
+
+    (void)h;
+    client_check_timeouts(now);
+    will_tick(now);
+    if (now >= next_expiry_ms) {
+        session_check_expiry(now);
+        next_expiry_ms = now + 1000;
+    }
+    if (broker.conf->sys_interval > 0 && now >= next_sys_ms) {
+        sys_tick();
+        next_sys_ms = now + (int64_t)broker.conf->sys_interval * 1000;
+    }
+    client_flush_all(); /* output made by timers must not wait for the next I/O event */
+}
+
+static void reload(void)
+{
+    struct conf *fresh = calloc(1, sizeof(*fresh));
+    struct args a = { .config = broker.conf_path };
+    struct auth *na;
+
+    log_notice("Reloading config.");
+    if (fresh == NULL)
+        return;
+    /* Only what Mosquitto reloads: logging, password and ACL files. Listeners stay. */
+    if (load_config(fresh, &a) != 0) {
+        log_err("Error: Unable to reload configuration, keeping the old one.");
+        conf_free(fresh);
+        free(fresh);
+        return;
+    }
+    na = auth_load(conf_security(fresh, NULL));
+    if (na == NULL) {
+        log_err("Error: Unable to reload password or ACL file, keeping the old ones.");
+    } else {
+        auth_free(broker.auth);
+        broker.auth = na;
+        /* The files named in the running config are what gets reloaded. */
+    }
+    for (size_t i = 0; i < broker.nlisteners; i++) {
+        struct listener *l = &broker.listeners[i];
+        if (l->own_auth != NULL) {
+            struct auth *la = auth_load(conf_security(broker.conf, l->conf));
+            if (la != NULL) {
+                auth_free(l->own_auth);
+                l->own_auth = la;
+            }
+        }
+    }
+    broker.conf->log_dest = fresh->log_dest;
+    broker.conf->log_type = fresh->log_type;
+    broker.conf->log_timestamp = fresh->log_timestamp;
+    broker.conf->connection_messages = fresh->connection_messages;
+    log_reopen(broker.conf);
+    conf_free(fresh);
+    free(fresh);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)h;
+    if (signum == SIGHUP) {
+        reload();
+        return;
+    }
+    if (signum == SIGINT || signum == SIGTERM) {
+        log_notice("mosquitto version %s terminating", VERSION);
+        broker.shutting_down = true;
+        uv_stop(broker.loop);
+    }
+}
+
+static int drop_privileges(const struct conf *c)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0')
+        return 0;
+    pw = getpwnam(c->user);
+    if (pw == NULL) {
+        log_err("Error: Unable to drop privileges to '%s' because this user does not exist.",
+                c->user);
+        return -1;
+    }
+    if (initgroups(c->user, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+        setuid(pw->pw_uid) == -1) {
+        log_err("Error: Unable to drop privileges to '%s': %s.", c->user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+        log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void shutdown_broker(void)
+{
+    while (broker.clients != NULL) {
+        struct client *c = broker.clients;
+        c->disconnect_sent = true; /* a broker shutdown is not the client's failure: no will */
+        if (c->version == MQTT_V5 && c->stage == STAGE_MQTT)
+            mqtt_encode_disconnect(&c->out, MQTT_V5, RC_SERVER_SHUTTING_DOWN, NULL);
+        client_close(c, NULL);
+    }
+    listener_close_all();
+    uv_walk(broker.loop, close_walk, NULL);
+    uv_run(broker.loop, UV_RUN_DEFAULT); /* let close callbacks free the clients */
+    uv_loop_close(broker.loop);
+    session_free_all();
+    will_free_all();
+    deliver_free();
+    listener_free_all();
+    retain_free(broker.retain);
+    subs_free(broker.subs);
+    hmap_free(broker.sessions);
+    auth_free(broker.auth);
+}
+
+int main(int argc, char **argv)
+{
+    static struct conf conf;
+    struct args a = { 0 };
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc != 0)
+        return EXIT_CONFIG;
+    broker.conf = &conf;
+    broker.conf_path = a.config;
+    if (load_config(&conf, &a) != 0) {
+        conf_free(&conf);
+        return EXIT_CONFIG;
+    }
+    if (a.test_config) {
+        printf("Configuration file %s is valid.\n", a.config ? a.config : "(defaults)");
+        conf_free(&conf);
+        return 0;
+    }
+    if (conf.daemon && daemon(0, 0) == -1) {
+        fprintf(stderr, "Error: Unable to fork: %s.\n", strerror(errno));
+        return 1;
+    }
+    if (log_open(&conf) != 0)
+        return 1;
+    log_notice("mosquitto version %s starting", VERSION);
+    if (a.config != NULL)
+        log_notice("Config loaded from %s.", a.config);
+    else
+        log_notice("Using default config.");
+
+    broker.loop = uv_default_loop();
+    broker.start_ms = now_ms();
+    broker.start_time = time(NULL);
+    broker.sessions = hmap_new();
+    broker.subs = subs_new();
+    broker.retain = retain_new();
+    broker.auth = auth_load(conf_security(&conf, NULL));
+    if (broker.sessions == NULL || broker.subs == NULL || broker.retain == NULL ||
+        broker.auth == NULL)
+        return 1;
+    if (listener_open_all() != 0)
+        return 1;
+    if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
+        return 1;
+    if (drop_privileges(&conf) != 0)
+        return 1;
+
+    signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, not a crash */
+    (void)sig_pipe_dummy;
+    uv_signal_init(broker.loop, &sig_int);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_init(broker.loop, &sig_term);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_init(broker.loop, &sig_hup);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    uv_check_init(broker.loop, &flush_check);
+    uv_check_start(&flush_check, on_check);
+    uv_timer_init(broker.loop, &tick_timer);
+    uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
+    next_sys_ms = now_ms();
+    sys_init();
+    log_notice("mosquitto version %s running", VERSION);
+
+    uv_run(broker.loop, UV_RUN_DEFAULT);
+
+    shutdown_broker();
+    if (conf.pid_file != NULL)
+        unlink(conf.pid_file);
+    log_close();
+    conf_free(&conf);
+    return 0;
+}

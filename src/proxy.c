@@ -1,0 +1,180 @@
+/* proxy.c - the PROXY stage of a connection: runs the pure decoders (proxy_v1.c, proxy_v2.c) on
+ * the bytes read so far, applies the listener's policy (who may send a header, require_tls,
+ * require_certificate, the CN), takes the real client address, and logs the outcome. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "broker.h"
+#include "log.h"
+#include "proxy_decode.h"
+
+#define CONNECT_TIMEOUT_MS 30000
+
+/* Prefix match of a (possibly v4-mapped) address against one allow entry. */
+static bool addr_in(const struct sockaddr *sa, const struct proxy_allow *a)
+{
+    const uint8_t *addr, *net;
+    int bits = a->prefix, family = sa->sa_family;
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+    if (family == AF_INET6 && a->addr.ss_family == AF_INET &&
+        memcmp(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, mapped, 12) == 0) {
+        addr = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr + 12;
+        family = AF_INET;
+    } else if (family == AF_INET) {
+        addr = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (family == AF_INET6) {
+        addr = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+    } else {
+        return false;
+    }
+    if (family != a->addr.ss_family)
+        return false;
+    net = family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)&a->addr)->sin_addr
+                            : ((const struct sockaddr_in6 *)&a->addr)->sin6_addr.s6_addr;
+    for (int i = 0; bits > 0; i++, bits -= 8) {
+        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        if ((addr[i] & mask) != (net[i] & mask))
+            return false;
+    }
+    return true;
+}
+
+int proxy_on_accept(struct client *c, const struct sockaddr *peer)
+{
+    const struct listener_conf *lc = c->listener->conf;
+
+    if (lc->proxy_allow_count == 0 || peer->sa_family == AF_UNIX)
+        return 0;
+    for (size_t i = 0; i < lc->proxy_allow_count; i++) {
+        if (addr_in(peer, &lc->proxy_allow[i]))
+            return 0;
+    }
+    broker.stats.proxy_not_allowed++;
+    log_notice("Connection from %s:%u rejected, not allowed to send a PROXY header "
+               "(proxy_protocol_allow_from).", c->address, c->port);
+    client_close(c, NULL);
+    return -1;
+}
+
+static void take_address(struct client *c, const struct proxy_info *info)
+{
+    if (!info->has_addr)
+        return; /* UNKNOWN: the socket's own address is all there is */
+    if (info->src.ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&info->src;
+        snprintf(c->address, sizeof(c->address), "%.*s", (int)sizeof(un->sun_path), un->sun_path);
+        c->port = 0;
+    } else {
+        client_set_address(c, (const struct sockaddr *)&info->src);
+    }
+    c->proxied = true;
+}
+
+static char *str_dup(struct proxy_str s)
+{
+    char *p = malloc(s.len + 1u);
+
+    if (p != NULL) {
+        memcpy(p, s.p, s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+
+/* Header decoded: policy checks in the order Mosquitto applies them. Returns -1 if closed. */
+static int apply(struct client *c, const struct proxy_info *info)
+{
+    const struct listener_conf *lc = c->listener->conf;
+
+    take_address(c, info);
+    /* TLS is what the client bit says, not the mere presence of an SSL TLV: HAProxy sends one
+     * (client bits 0) for plaintext clients too. */
+    c->proxy_tls = info->has_ssl && (info->ssl_client & PP2_CLIENT_SSL);
+    c->proxy_cert = c->proxy_tls &&
+                    (info->ssl_client & (PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS)) &&
+                    info->ssl_verify == 0;
+    if (lc->proxy_require_tls && !c->proxy_tls) {
+        broker.stats.proxy_not_tls++;
+        log_notice("Connection from %s:%u rejected, client did not connect using TLS.", c->address,
+                   c->port);
+        client_close(c, NULL);
+        return -1;
+    }
+    if (lc->require_certificate && !c->proxy_cert) {
+        broker.stats.proxy_no_cert++;
+        log_notice("Connection from %s:%u rejected, client did not provide a certificate.",
+                   c->address, c->port);
+        client_close(c, NULL);
+        return -1;
+    }
+    if (info->ssl_version.len > 0 && info->ssl_cipher.len > 0)
+        log_info("Connection from %s:%u negotiated %.*s cipher %.*s", c->address, c->port,
+                 (int)info->ssl_version.len, info->ssl_version.p, (int)info->ssl_cipher.len,
+                 info->ssl_cipher.p);
+    if (c->proxy_cert && info->ssl_cn.len > 0) {
+        c->proxy_cn = str_dup(info->ssl_cn);
+        if (c->proxy_cn == NULL) {
+            client_close(c, "out of memory");
+            return -1;
+        }
+    }
+    broker.stats.proxy_accepted++;
+    c->stage = STAGE_CONNECT;
+    c->deadline = now_ms() + CONNECT_TIMEOUT_MS;
+    if (broker.conf->connection_messages)
+        log_notice("New connection from %s:%u on port %u.", c->address, c->port, lc->port);
+    return 0;
+}
+
+int proxy_process(struct client *c)
+{
+    struct proxy_info info;
+    const char *why = NULL;
+    size_t used = 0;
+    enum dec d;
+
+    if (c->listener->conf->proxy_version == 1)
+        d = proxy_v1_decode(c->in.data, c->in.len, &info, &used, &why);
+    else
+        d = proxy_v2_decode(c->in.data, c->in.len, &info, &used, &why);
+    if (d == DEC_NEED_MORE)
+        return 0;
+    if (d == DEC_ERROR) {
+        broker.stats.proxy_corrupt++;
+        log_notice("Connection from <unknown> rejected, corrupt PROXY header.");
+        log_info("PROXY header from %s:%u rejected: %s.", c->address, c->port, why ? why : "invalid");
+        client_close(c, NULL);
+        return -1;
+    }
+    if (info.local) {
+        /* A health check from the proxy itself: nobody to serve, nothing to log. */
+        broker.stats.proxy_health++;
+        client_close(c, NULL);
+        return -1;
+    }
+    if (apply(c, &info) != 0)
+        return -1;
+    buf_consume(&c->in, used);
+    return 0;
+}
+
+void proxy_closed(struct client *c)
+{
+    if (c->in.len > 0)
+        log_notice("Client <unknown> [<unknown>] disconnected: connection closed by client "
+                   "before the PROXY header was complete (from %s:%u).", c->address, c->port);
+    client_close(c, NULL);
+}
+
+void proxy_timeout(struct client *c)
+{
+    broker.stats.proxy_timeouts++;
+    log_notice("Connection from <unknown> rejected, no PROXY header within %d seconds "
+               "(from %s:%u).", c->listener->conf->proxy_timeout, c->address, c->port);
+    client_close(c, NULL);
+}

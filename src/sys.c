@@ -1,0 +1,140 @@
+/* sys.c - the $SYS/broker/... topics, published (retained) every sys_interval seconds when their
+ * value changed, with Mosquitto's names; plus the PROXY counters, which are ours. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker.h"
+#include "log.h"
+#include "retain.h"
+#include "subs.h"
+#include "hmap.h"
+
+#define SYS_MAX_TOPICS 64
+
+struct sys_value {
+    char topic[96];
+    char value[64];
+};
+
+static struct sys_value last[SYS_MAX_TOPICS];
+static size_t nlast;
+
+/* Load averages: exponentially decaying per-minute rates over 1, 5 and 15 minutes. */
+struct load {
+    const char *name;
+    const uint64_t *counter;
+    uint64_t prev;
+    double avg[3];
+};
+
+static struct load loads[] = {
+    { "messages/received", &broker.stats.msgs_received, 0, { 0 } },
+    { "messages/sent", &broker.stats.msgs_sent, 0, { 0 } },
+    { "publish/received", &broker.stats.pub_msgs_received, 0, { 0 } },
+    { "publish/sent", &broker.stats.pub_msgs_sent, 0, { 0 } },
+    { "publish/dropped", &broker.stats.msgs_dropped, 0, { 0 } },
+    { "bytes/received", &broker.stats.bytes_received, 0, { 0 } },
+    { "bytes/sent", &broker.stats.bytes_sent, 0, { 0 } },
+    { "connections", &broker.stats.connections_total, 0, { 0 } },
+};
+
+static int64_t last_tick_ms;
+
+void sys_publish_str(const char *topic, const char *value, bool retain)
+{
+    struct msg *m = msg_new(topic, strlen(topic), value, strlen(value), NULL, 0, 0, retain);
+
+    if (m == NULL)
+        return;
+    deliver_publish(m, NULL);
+    msg_unref(m);
+}
+
+/* Publishes topic if its value changed since the last tick. */
+static void put(const char *topic, const char *fmt, unsigned long long v)
+{
+    char value[64];
+    size_t i;
+
+    snprintf(value, sizeof(value), fmt, v);
+    for (i = 0; i < nlast; i++) {
+        if (strcmp(last[i].topic, topic) == 0)
+            break;
+    }
+    if (i == nlast) {
+        if (nlast == SYS_MAX_TOPICS)
+            return;
+        snprintf(last[nlast].topic, sizeof(last[nlast].topic), "%s", topic);
+        last[nlast++].value[0] = '\0';
+    } else if (strcmp(last[i].value, value) == 0) {
+        return;
+    }
+    snprintf(last[i].value, sizeof(last[i].value), "%s", value);
+    sys_publish_str(topic, value, true);
+}
+
+static void put_double(const char *topic, double v)
+{
+    char value[64];
+
+    snprintf(value, sizeof(value), "%.2f", v);
+    sys_publish_str(topic, value, true);
+}
+
+void sys_init(void)
+{
+    sys_publish_str("$SYS/broker/version", "mosquitto version " VERSION, true);
+    last_tick_ms = now_ms();
+}
+
+void sys_tick(void)
+{
+    static const char *const spans[3] = { "1min", "5min", "15min" };
+    static const double minutes[3] = { 1, 5, 15 };
+    int64_t now = now_ms();
+    double dt = (double)(now - last_tick_ms) / 1000.0;
+    size_t sessions = hmap_count(broker.sessions);
+    char topic[128];
+
+    if (dt <= 0)
+        dt = 1;
+    last_tick_ms = now;
+    put("$SYS/broker/uptime", "%llu seconds", (unsigned long long)(time(NULL) - broker.start_time));
+    put("$SYS/broker/clients/connected", "%llu", broker.nconnected);
+    put("$SYS/broker/clients/active", "%llu", broker.nconnected);
+    put("$SYS/broker/clients/total", "%llu", sessions > broker.nconnected ? sessions : broker.nconnected);
+    put("$SYS/broker/clients/disconnected", "%llu",
+        sessions > broker.nconnected ? sessions - broker.nconnected : 0);
+    put("$SYS/broker/clients/inactive", "%llu",
+        sessions > broker.nconnected ? sessions - broker.nconnected : 0);
+    put("$SYS/broker/messages/received", "%llu", broker.stats.msgs_received);
+    put("$SYS/broker/messages/sent", "%llu", broker.stats.msgs_sent);
+    put("$SYS/broker/publish/messages/received", "%llu", broker.stats.pub_msgs_received);
+    put("$SYS/broker/publish/messages/sent", "%llu", broker.stats.pub_msgs_sent);
+    put("$SYS/broker/publish/messages/dropped", "%llu", broker.stats.msgs_dropped);
+    put("$SYS/broker/publish/bytes/received", "%llu", broker.stats.pub_bytes_received);
+    put("$SYS/broker/publish/bytes/sent", "%llu", broker.stats.pub_bytes_sent);
+    put("$SYS/broker/bytes/received", "%llu", broker.stats.bytes_received);
+    put("$SYS/broker/bytes/sent", "%llu", broker.stats.bytes_sent);
+    put("$SYS/broker/retained messages/count", "%llu", retain_count(broker.retain));
+    put("$SYS/broker/subscriptions/count", "%llu", subs_count(broker.subs));
+    put("$SYS/broker/proxy/headers/accepted", "%llu", broker.stats.proxy_accepted);
+    put("$SYS/broker/proxy/rejected/corrupt", "%llu", broker.stats.proxy_corrupt);
+    put("$SYS/broker/proxy/rejected/not_tls", "%llu", broker.stats.proxy_not_tls);
+    put("$SYS/broker/proxy/rejected/no_certificate", "%llu", broker.stats.proxy_no_cert);
+    put("$SYS/broker/proxy/rejected/not_allowed", "%llu", broker.stats.proxy_not_allowed);
+    put("$SYS/broker/proxy/health_checks", "%llu", broker.stats.proxy_health);
+    put("$SYS/broker/proxy/timeouts", "%llu", broker.stats.proxy_timeouts);
+    for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+        struct load *l = &loads[i];
+        double per_min = (double)(*l->counter - l->prev) * 60.0 / dt;
+        l->prev = *l->counter;
+        for (int k = 0; k < 3; k++) {
+            double decay = exp(-dt / (60.0 * minutes[k]));
+            l->avg[k] = l->avg[k] * decay + per_min * (1.0 - decay);
+            snprintf(topic, sizeof(topic), "$SYS/broker/load/%s/%s", l->name, spans[k]);
+            put_double(topic, l->avg[k]);
+        }
+    }
+}
