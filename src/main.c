@@ -215,15 +215,21 @@ static int drop_privileges(const struct conf *c)
 
     if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0')
         return 0;
+    if (strcmp(c->user, "root") == 0)
+        return 0;
     pw = getpwnam(c->user);
     if (pw == NULL) {
-        log_err("Error: Unable to drop privileges to '%s' because this user does not exist.",
-                c->user);
-        return -1;
+        log_warn("Warning: Unable to drop privileges to '%s' because this user does not exist. "
+                 "Trying 'nobody' instead.", c->user);
+        pw = getpwnam("nobody");
+        if (pw == NULL) {
+            log_err("Error: Unable to drop privileges to 'nobody'.");
+            return -1;
+        }
     }
-    if (initgroups(c->user, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+    if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
         setuid(pw->pw_uid) == -1) {
-        log_err("Error: Unable to drop privileges to '%s': %s.", c->user, strerror(errno));
+        log_err("Error: Unable to drop privileges to '%s': %s.", pw->pw_name, strerror(errno));
         return -1;
     }
     return 0;
