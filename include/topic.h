@@ -21,5 +21,7 @@ bool topic_matches(const char *filter, size_t flen, const char *topic, size_t tl
 bool topic_is_shared(const char *f, size_t len);
 bool topic_share_split(const char *f, size_t len, const char **group, size_t *group_len,
                        const char **filter, size_t *filter_len);
+/* True when f is a shared subscription whose group and filter are both well-formed. */
+bool topic_share_valid(const char *f, size_t len);
 
 #endif

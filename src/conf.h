@@ -101,18 +101,47 @@ struct conf {
     bool daemon;                     /* -d */
     bool verbose;                    /* -v: log_type all */
     bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */
+
+    /* Added by conf.c (after the fields above, which keep their meaning). */
+    bool local_only;                 /* no listener/port/bind_address line: listen on loopback
+                                      * port 1883 with default_listener's settings */
+    struct listener_conf default_listener; /* listener options used before any `listener`
+                                      * line; moved into listeners[0] by conf_validate()
+                                      * when `port` or `bind_address` was given */
+    /* Parser state: for conf.c only. */
+    int parse_listener;              /* index of the listener being configured; -1 = none */
+    int parse_depth;                 /* include_dir nesting */
+    bool parse_default_used;         /* port / bind_address seen: start the default listener */
+    bool parse_default_touched;      /* some option went to the default listener */
+    bool parse_sec_touched;          /* a security option was set (per_listener_settings) */
+    bool parse_log_dest_set, parse_log_type_set; /* first log_dest / log_type replaces default */
+    char **parse_files;              /* owned: file names that listener_conf.file points at */
+    size_t parse_file_count;
 };
 
 void conf_init(struct conf *c);      /* defaults */
 void conf_free(struct conf *c);
-/* Parses a file (and its include_dir files) into c. On error logs "Error: ..." naming
- * file:line and returns non-zero. */
+/* Parses a file (and its include_dir files) into c. On error logs one line
+ * "FILE:LINE: Error: <Mosquitto's wording>" and returns ERR_CONF (ERR_NOT_SUPPORTED for an
+ * option this build does not have, ERR_NOMEM). The location comes first so that Mosquitto's own
+ * error texts stay intact for tools and tests that look for them. */
 int conf_parse_file(struct conf *c, const char *path);
 /* Parses one line of text as if it were at path:line (used by tests). */
 int conf_parse_line(struct conf *c, const char *text, const char *path, int line);
 /* Checks combinations after all files are read (e.g. PROXY + certfile); non-zero on error. */
 int conf_validate(struct conf *c);
-/* Effective security settings for a listener. */
+/* Effective security settings for a listener: &l->sec when per_listener_settings, else &c->sec.
+ * After conf_validate(), allow_anonymous is never -1: an unset value becomes true in local-only
+ * mode (no listener configured, loopback only, or listeners_from_cmdline set before
+ * conf_validate(): -p) and false otherwise, as in Mosquitto 2. */
 const struct security_conf *conf_security(const struct conf *c, const struct listener_conf *l);
+
+/* The last error message conf.c logged ("FILE:LINE: Error: ..." or "Error: ..."), for tests and
+ * --test-config; "" if none. Borrowed: valid until the next conf_* call. */
+const char *conf_last_error(void);
+
+/* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
+ * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries. */
+bool conf_proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
 #endif

@@ -123,6 +123,9 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         return false;
     if (!mqtt_encode_publish(&c->out, c->version, &p))
         return false;
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, dup, qos,
+                  retain, pid, m->topic + mplen, m->payload_len);
     broker.stats.msgs_sent++;
     broker.stats.pub_msgs_sent++;
     broker.stats.pub_bytes_sent += m->payload_len;

@@ -32,7 +32,11 @@ static uint8_t v3_code(uint8_t rc)
 /* Refuses the connection with a CONNACK and closes it. */
 static int refuse(struct client *c, uint8_t version, uint8_t rc, const char *reason)
 {
-    mqtt_encode_connack(&c->out, version, false, version == MQTT_V5 ? rc : v3_code(rc), NULL);
+    uint8_t code = version == MQTT_V5 ? rc : v3_code(rc);
+
+    mqtt_encode_connack(&c->out, version, false, code, NULL);
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending CONNACK to %s (0, %u)", client_name(c), code);
     client_close(c, reason);
     return -1;
 }
@@ -218,6 +222,8 @@ static void send_connack(struct client *c, bool present, const char *assigned, u
     struct mqtt_bin pb = { props.data, (uint32_t)props.len };
     mqtt_encode_connack(&c->out, c->version, c->version >= MQTT_V311 && present, 0,
                         props.len ? &pb : NULL);
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending CONNACK to %s (%d, 0)", c->id, c->version >= MQTT_V311 && present);
     buf_free(&props);
 }
 
@@ -256,6 +262,10 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
                                                                       : "protocol error");
     c->version = ck.version;
     c->clean = ck.clean;
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received CONNECT from %s:%u (p%d, c%d, k%u, id '%.*s')", c->address, c->port,
+                  log_protocol(ck.version), ck.clean, ck.keepalive, (int)ck.client_id.len,
+                  ck.client_id.p);
     rc = read_connect_props(c, &ck, &session_expiry);
     if (rc != 0)
         return refuse(c, c->version, rc, "not authorised");

@@ -10,6 +10,10 @@ int handle_pingreq(struct client *c, const struct mqtt_frame *f)
 
     if (rc != 0)
         return client_protocol_error(c, rc, "malformed packet");
+    if (log_on(LOG_T_DEBUG)) {
+        log_debug("Received PINGREQ from %s", c->id);
+        log_debug("Sending PINGRESP to %s", c->id);
+    }
     mqtt_encode_empty(&c->out, MQTT_PINGRESP);
     broker.stats.msgs_sent++;
     client_want_flush(c);
@@ -24,6 +28,8 @@ int handle_disconnect(struct client *c, const struct mqtt_frame *f)
 
     if (rc != 0)
         return client_protocol_error(c, rc, "malformed packet");
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received DISCONNECT from %s", c->id);
     if (c->version == MQTT_V5 && mqtt_props_find(d.props, PROP_SESSION_EXPIRY_INTERVAL, &p)) {
         /* A session that was not going to be kept cannot be made persistent now [MQTT-3.14.2-2]. */
         if (c->session->expiry_interval == 0 && p.num != 0)

@@ -44,8 +44,13 @@ static bool qos2_remove(struct session *s, uint16_t pid)
     return false;
 }
 
+static const char *const ack_names[] = { [MQTT_PUBACK] = "PUBACK", [MQTT_PUBREC] = "PUBREC",
+                                          [MQTT_PUBREL] = "PUBREL", [MQTT_PUBCOMP] = "PUBCOMP" };
+
 static void send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
 {
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending %s to %s (m%u, rc%u)", ack_names[type], c->id, pid, reason);
     mqtt_encode_ack(&c->out, type, c->version, pid, c->version == MQTT_V5 ? reason : 0, NULL);
     broker.stats.msgs_sent++;
     client_want_flush(c);
@@ -145,6 +150,9 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     if (rc != 0)
         return client_protocol_error(c, rc, "protocol error");
 
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received PUBLISH from %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))", c->id,
+                  p.dup, p.qos, p.retain, p.packet_id, (int)p.topic.len, p.topic.p, p.payload.len);
     broker.stats.pub_msgs_received++;
     broker.stats.pub_bytes_received += p.payload.len;
     if (p.qos == 2 && qos2_seen(c->session, p.packet_id)) {
@@ -208,6 +216,9 @@ int handle_puback(struct client *c, const struct mqtt_frame *f)
     if (rc != 0)
         return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
                                                                       : "protocol error");
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received %s from %s (Mid: %u, RC:%u)", ack_names[f->type], c->id, a.packet_id,
+                  a.reason);
     deliver_ack(c, f->type, a.packet_id, a.reason);
     return 0;
 }
@@ -220,6 +231,8 @@ int handle_pubrel(struct client *c, const struct mqtt_frame *f)
     if (rc != 0)
         return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
                                                                       : "protocol error");
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received PUBREL from %s (Mid: %u)", c->id, a.packet_id);
     bool known = qos2_remove(c->session, a.packet_id);
     send_ack(c, MQTT_PUBCOMP, a.packet_id, known ? 0 : RC_PACKET_ID_NOT_FOUND);
     return 0;

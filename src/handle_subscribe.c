@@ -75,6 +75,8 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
     if (rc != 0)
         return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
                                                                       : "protocol error");
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received SUBSCRIBE from %s", c->id);
     if (c->version == MQTT_V5 && mqtt_props_find(sub.props, PROP_SUBSCRIPTION_IDENTIFIER, &prop))
         sub_id = prop.num;
     if (sub.count > MAX_ENTRIES_ON_STACK && (codes = malloc(2 * (size_t)sub.count)) == NULL)
@@ -119,6 +121,8 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
             codes[i++] = RC_UNSPECIFIED;
             continue;
         }
+        if (log_on(LOG_T_DEBUG))
+            log_debug("\t%s (QoS %u)", filter, qos);
         log_printf(LOG_T_SUBSCRIBE, "%s %u %s", c->id, qos, filter);
         if (!auth_check_acl(*c->listener->auth, c->id, c->username, filter, ACL_SUBSCRIBE)) {
             codes[i++] = c->version == MQTT_V5 ? RC_NOT_AUTHORIZED : 0x80;
@@ -139,6 +143,8 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
         free(filter);
     }
     mqtt_encode_suback(&c->out, c->version, sub.packet_id, NULL, codes, sub.count);
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending SUBACK to %s", c->id);
     broker.stats.msgs_sent++;
     client_want_flush(c);
 
@@ -182,6 +188,8 @@ int handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
                                                                       : "protocol error");
     if (uns.count > MAX_ENTRIES_ON_STACK && (codes = malloc(uns.count)) == NULL)
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Received UNSUBSCRIBE from %s", c->id);
     while (mqtt_sub_next(&uns, false, &pos, &e)) {
         char *filter = mounted(c, e.filter);
         if (filter == NULL) {
@@ -196,6 +204,8 @@ int handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
         free(filter);
     }
     mqtt_encode_unsuback(&c->out, c->version, uns.packet_id, NULL, codes, uns.count);
+    if (log_on(LOG_T_DEBUG))
+        log_debug("Sending UNSUBACK to %s", c->id);
     broker.stats.msgs_sent++;
     client_want_flush(c);
     if (codes != stack_codes)

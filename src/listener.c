@@ -160,13 +160,15 @@ int listener_open_all(void)
     struct conf *c = broker.conf;
 
     if (c->listener_count == 0) {
+        /* Mosquitto 2's safe default: no listener configured means loopback only. */
         log_notice("Starting in local only mode. Connections will only be possible from clients "
                    "running on this machine.");
         log_notice("Create a configuration file which defines a listener to allow remote access.");
-        default_conf = (struct listener_conf){ .port = 1883, .host = "localhost",
-                                               .max_connections = -1, .max_qos = 2,
-                                               .max_topic_alias = 10, .proxy_timeout = 5 };
-        default_conf.sec = c->sec;
+        log_notice("For more details see https://mosquitto.org/documentation/authentication-methods/");
+        default_conf = c->default_listener; /* options given before any listener line */
+        default_conf.port = 1883;
+        default_conf.host = "localhost";
+        default_conf.unix_path = NULL;
         if (open_tcp(&default_conf) != ERR_OK)
             return ERR_SYS;
     }

@@ -12,6 +12,7 @@
 #include "err.h"
 
 void (*log_topic_hook)(unsigned type, const char *line);
+unsigned log_mask = LOG_T_ALL; /* before log_open() everything is shown */
 
 static struct {
     bool opened;           /* false: before log_open(), everything goes to stderr */
@@ -92,6 +93,7 @@ static int apply(const struct conf *c)
 {
     lg.dest = c->log_dest;
     lg.types = c->verbose ? LOG_T_ALL : c->log_type;
+    log_mask = lg.types;
     lg.timestamp = c->log_timestamp;
     snprintf(lg.ts_format, sizeof(lg.ts_format), "%s",
              c->log_timestamp_format ? c->log_timestamp_format : "");
@@ -128,6 +130,7 @@ void log_close(void)
         closelog();
     lg.syslog_open = false;
     lg.opened = false;
+    log_mask = LOG_T_ALL;
 }
 
 int log_reopen(const struct conf *c)

@@ -19,6 +19,10 @@ int log_open(const struct conf *c);
 void log_close(void);
 int log_reopen(const struct conf *c); /* SIGHUP: reopen the file, take new settings */
 
+/* Types enabled now: test before formatting a per-packet debug line on a hot path. */
+extern unsigned log_mask;
+#define log_on(type) ((log_mask & (type)) != 0)
+
 /* Hook for log_dest topic: called with each formatted line and its type; set by the broker. */
 extern void (*log_topic_hook)(unsigned type, const char *line);
 

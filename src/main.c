@@ -110,12 +110,11 @@ static int load_config(struct conf *c, const struct args *a)
     if (a->config != NULL && conf_parse_file(c, a->config) != 0)
         return -1;
     if (a->nports > 0) {
-        /* -p replaces the configured listeners, as in Mosquitto. */
-        for (size_t i = 0; i < c->listener_count; i++)
-            c->listeners[i].port = 0;
+        /* -p adds loopback listeners (Mosquitto's local-only mode); it is meant for use
+         * without -c, where it replaces the default port 1883. */
         for (int i = 0; i < a->nports; i++) {
             char line[64];
-            snprintf(line, sizeof(line), "listener %s", a->ports[i]);
+            snprintf(line, sizeof(line), "listener %s localhost", a->ports[i]);
             if (conf_parse_line(c, line, "command line", 0) != 0)
                 return -1;
         }

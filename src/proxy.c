@@ -126,8 +126,8 @@ static int apply(struct client *c, const struct proxy_info *info)
     broker.stats.proxy_accepted++;
     c->stage = STAGE_CONNECT;
     c->deadline = now_ms() + CONNECT_TIMEOUT_MS;
-    if (broker.conf->connection_messages)
-        log_notice("New connection from %s:%u on port %u.", c->address, c->port, lc->port);
+    /* No "New connection" line here, as upstream: "New client connected from" follows with
+     * the real address once CONNECT arrives. */
     return 0;
 }
 
@@ -138,6 +138,7 @@ int proxy_process(struct client *c)
     size_t used = 0;
     enum dec d;
 
+    memset(&info, 0, sizeof(info));
     if (c->listener->conf->proxy_version == 1)
         d = proxy_v1_decode(c->in.data, c->in.len, &info, &used, &why);
     else
@@ -145,9 +146,20 @@ int proxy_process(struct client *c)
     if (d == DEC_NEED_MORE)
         return 0;
     if (d == DEC_ERROR) {
+        /* The header's own address is named when the decoder got that far (a bad TLV);
+         * the proxy's address goes in a second line for whoever debugs the proxy. */
+        char proxy_addr[sizeof(c->address)];
+        uint16_t proxy_port = c->port;
+        snprintf(proxy_addr, sizeof(proxy_addr), "%s", c->address);
         broker.stats.proxy_corrupt++;
-        log_notice("Connection from <unknown> rejected, corrupt PROXY header.");
-        log_info("PROXY header from %s:%u rejected: %s.", c->address, c->port, why ? why : "invalid");
+        if (info.has_addr && info.src.ss_family != AF_UNIX) {
+            take_address(c, &info);
+            log_notice("Connection from %s:%u rejected, corrupt PROXY header.", c->address, c->port);
+        } else {
+            log_notice("Connection from <unknown> rejected, corrupt PROXY header.");
+        }
+        log_info("PROXY header from %s:%u rejected: %s.", proxy_addr, proxy_port,
+                 why ? why : "invalid");
         client_close(c, NULL);
         return -1;
     }

@@ -1,0 +1,1060 @@
+/* bench.c - mqtt_bench, a loopback MQTT 3.1.1 / 5.0 load generator: throughput, latency, loss,
+ * connection storms and idle connections, with the broker's CPU and RSS read from /proc.
+ * One thread, one epoll loop, non-blocking sockets; not an MQTT client library. */
+#include "bench_stats.h"
+#include "bench_wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define BATCH         32            /* messages encoded per publisher per loop turn */
+#define OUT_HIGH      (256 * 1024)  /* stop encoding while this much waits for the socket */
+#define READ_CHUNK    (64 * 1024)
+#define MAX_PENDING   64            /* handshakes in flight: keeps the listen backlog sane */
+
+struct opts {
+    const char *host, *port, *topic, *sub_topic, *label;
+    int npub, nsub, qos, version, topics, inflight, storm_par, keepalive;
+    size_t size;
+    uint64_t count;
+    double duration, rate, drain;
+    int connections, storm;
+    bool idle, json;
+    pid_t broker;
+};
+
+enum role { ROLE_PUB, ROLE_SUB, ROLE_IDLE, ROLE_STORM };
+enum cstate { CS_CONNECTING, CS_CONNACK, CS_SUBACK, CS_READY, CS_CLOSING, CS_CLOSED };
+
+struct cbuf {
+    uint8_t *p;        /* owned */
+    size_t off, len, cap;
+};
+
+struct conn {
+    int fd;
+    uint32_t events;   /* the epoll mask currently registered */
+    enum role role;
+    enum cstate st;
+    int id;
+    struct cbuf in, out;
+    /* publisher */
+    uint64_t sent, quota, recv_e2e;
+    uint32_t inflight, win;
+    uint16_t next_pid;
+    uint64_t *pid_used;           /* owned, 65536 bits; QoS > 0 only */
+    double fanout;                /* deliveries per message, for the QoS 0 window */
+    bool done_sending;
+    /* subscriber */
+    char *filter;                 /* owned */
+    struct bench_stream *streams; /* owned, one per publisher */
+    uint64_t recv;
+};
+
+static struct opts o = {
+    .host = "127.0.0.1", .port = "1883", .topic = "bench/%d", .sub_topic = NULL,
+    .label = "run", .npub = 1, .nsub = 1, .qos = 0, .version = 4, .topics = 1,
+    .inflight = 0, .storm_par = 32, .keepalive = 60, .size = 64, .count = 0,
+    .duration = 0, .rate = 0, .drain = 2.0,
+};
+
+static struct {
+    int ep;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    bool loopback4;
+    unsigned src_next;
+    struct conn *pubs, *subs;
+    char **topic_str;             /* [ntopic_ids] */
+    size_t *topic_len;
+    uint64_t *sent_topic;         /* [ntopic_ids] */
+    int ntopic_ids;
+    bool topic_per_pub;           /* the pattern has %d: ids are pub * topics + t */
+    uint8_t *match;               /* [nsub][ntopic_ids] */
+    struct bench_hist hist;
+    uint64_t unique, dups, reordered, rejected, acked;
+    uint64_t now;                 /* when the current epoll round returned */
+    uint64_t t_start, t_pub_end, last_delivery, last_progress;
+    bool stalled;
+    int errors;
+} g;
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fprintf(stderr, "mqtt_bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(2);
+}
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+static void cbuf_reserve(struct cbuf *b, size_t n)
+{
+    if (b->off && b->off == b->len)
+        b->off = b->len = 0;
+    if (b->cap - b->len >= n)
+        return;
+    if (b->off) {
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+        if (b->cap - b->len >= n)
+            return;
+    }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n)
+        cap *= 2;
+    b->p = realloc(b->p, cap);
+    if (!b->p)
+        die("out of memory");
+    b->cap = cap;
+}
+
+static void cbuf_free(struct cbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof(*b));
+}
+
+static void set_events(struct conn *c, uint32_t ev)
+{
+    if (c->fd < 0 || ev == c->events)
+        return;
+    if (epoll_ctl(g.ep, EPOLL_CTL_MOD, c->fd, &(struct epoll_event){ .events = ev,
+                                                                     .data.ptr = c }) == -1)
+        die("epoll_ctl: %s", strerror(errno));
+    c->events = ev;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);   /* closing removes it from the epoll set */
+    c->fd = -1;
+    c->st = CS_CLOSED;
+    cbuf_free(&c->in);
+    cbuf_free(&c->out);
+}
+
+/* Writes what it can; returns -1 when the connection failed. */
+static int conn_flush(struct conn *c)
+{
+    struct cbuf *b = &c->out;
+
+    while (b->off < b->len) {
+        ssize_t n = send(c->fd, b->p + b->off, b->len - b->off, MSG_NOSIGNAL);
+        if (n == -1) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                set_events(c, EPOLLIN | EPOLLOUT);
+                return 0;
+            }
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        b->off += (size_t)n;
+    }
+    b->off = b->len = 0;
+    set_events(c, EPOLLIN);
+    return 0;
+}
+
+static void conn_start(struct conn *c)
+{
+    int fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (fd == -1)
+        die("socket: %s (raise the open-file limit?)", strerror(errno));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (g.loopback4) {
+        /* Spread source addresses over 127.0.0.0/8 so storms and 10k idle connections do not
+         * run out of ephemeral ports; the port is picked at connect() time. */
+        struct sockaddr_in src = { .sin_family = AF_INET };
+        src.sin_addr.s_addr = htonl(0x7f000001u + (g.src_next++ % 200));
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+            die("bind: %s", strerror(errno));
+    }
+    if (connect(fd, (struct sockaddr *)&g.addr, g.addrlen) == -1 && errno != EINPROGRESS)
+        die("connect to %s:%s: %s", o.host, o.port, strerror(errno));
+    c->fd = fd;
+    c->st = CS_CONNECTING;
+    c->events = EPOLLOUT;
+    if (epoll_ctl(g.ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLOUT,
+                                                                  .data.ptr = c }) == -1)
+        die("epoll_ctl: %s", strerror(errno));
+}
+
+static void client_id(char *buf, size_t len, const struct conn *c)
+{
+    static const char tag[] = { 'p', 's', 'i', 'x' };
+
+    snprintf(buf, len, "bench-%c%d-%d", tag[c->role], c->id, (int)getpid());
+}
+
+/* The socket became writable while connecting: TCP is up, so send CONNECT. */
+static int conn_connected(struct conn *c)
+{
+    int err = 0;
+    socklen_t l = sizeof(err);
+    char id[64];
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) == -1 || err) {
+        fprintf(stderr, "mqtt_bench: connect to %s:%s: %s\n", o.host, o.port, strerror(err));
+        return -1;
+    }
+    client_id(id, sizeof(id), c);
+    cbuf_reserve(&c->out, bench_wire_connect_len(id, o.version));
+    c->out.len += bench_wire_connect(c->out.p + c->out.len, id, o.version,
+                                     (uint16_t)o.keepalive);
+    c->st = CS_CONNACK;
+    return conn_flush(c);
+}
+
+static void append_ack(struct conn *c, int type, uint16_t pid)
+{
+    cbuf_reserve(&c->out, 4);
+    c->out.len += bench_wire_ack(c->out.p + c->out.len, type, pid);
+}
+
+static void on_connack(struct conn *c, const uint8_t *body, size_t len)
+{
+    uint32_t recv_max;
+    int rc = bench_wire_parse_connack(body, len, o.version, &recv_max);
+
+    if (rc != 0)
+        die("CONNACK refused (code %d) for client %d", rc, c->id);
+    if (c->role == ROLE_SUB) {
+        size_t n = bench_wire_subscribe_len(c->filter, o.version);
+        cbuf_reserve(&c->out, n);
+        c->out.len += bench_wire_subscribe(c->out.p + c->out.len, 1, c->filter, o.qos, o.version);
+        c->st = CS_SUBACK;
+        return;
+    }
+    if (c->role == ROLE_STORM) {
+        cbuf_reserve(&c->out, 2);
+        c->out.len += bench_wire_disconnect(c->out.p + c->out.len);
+        c->st = CS_CLOSING;   /* the broker closes after DISCONNECT: wait for its FIN */
+        return;
+    }
+    if (c->role == ROLE_PUB && o.qos > 0) {
+        c->win = o.inflight > 0 ? (uint32_t)o.inflight : 65535;
+        if (recv_max && c->win > recv_max)
+            c->win = recv_max;   /* MQTT 5: exceeding Receive Maximum is a protocol error */
+    }
+    c->st = CS_READY;
+}
+
+static void on_sub_publish(struct conn *c, uint8_t flags, const uint8_t *body, size_t len,
+                           uint64_t now)
+{
+    struct bench_wire_pub p;
+    struct bench_wire_stamp st;
+
+    if (bench_wire_parse_publish(flags, body, len, o.version, &p) == -1)
+        die("malformed PUBLISH from the broker");
+    if (p.qos == 1)
+        append_ack(c, BW_PUBACK, p.pid);
+    else if (p.qos == 2)
+        append_ack(c, BW_PUBREC, p.pid);
+    if (p.payload_len < BENCH_WIRE_STAMP_LEN)
+        return;
+    memcpy(&st.ts_ns, p.payload, 8);
+    memcpy(&st.pub, p.payload + 8, 4);
+    memcpy(&st.seq, p.payload + 12, 4);
+    if (st.pub >= (uint32_t)o.npub)
+        return;
+    if (bench_stream_add(&c->streams[st.pub], st.seq) == BENCH_SEEN_DUP) {
+        g.dups++;
+        return;
+    }
+    c->recv++;
+    g.unique++;
+    g.pubs[st.pub].recv_e2e++;
+    g.last_delivery = g.last_progress = now;
+    bench_hist_add(&g.hist, now > st.ts_ns ? now - st.ts_ns : 0);
+}
+
+static void pid_release(struct conn *c, uint16_t pid)
+{
+    uint64_t m = (uint64_t)1 << (pid % 64);
+
+    if (!c->pid_used || !(c->pid_used[pid / 64] & m))
+        return;   /* not ours or already done: ignore rather than corrupt the window */
+    c->pid_used[pid / 64] &= ~m;
+    c->inflight--;
+    g.acked++;
+    g.last_progress = g.now;
+}
+
+static void on_packet(struct conn *c, uint8_t h, const uint8_t *body, size_t len, uint64_t now)
+{
+    uint16_t pid;
+    uint8_t reason;
+    int type = h >> 4;
+
+    if (type == BW_CONNACK && c->st == CS_CONNACK) {
+        on_connack(c, body, len);
+    } else if (type == BW_SUBACK && c->st == CS_SUBACK) {
+        int rc = bench_wire_parse_suback(body, len, o.version);
+        if (rc < 0 || rc >= 0x80)
+            die("SUBSCRIBE to \"%s\" refused (code %d)", c->filter, rc);
+        c->st = CS_READY;
+    } else if (type == BW_PUBLISH) {
+        on_sub_publish(c, h & 0x0f, body, len, now);
+    } else if (type == BW_PUBREL) {
+        if (bench_wire_parse_ack(body, len, &pid, &reason) == 0)
+            append_ack(c, BW_PUBCOMP, pid);
+    } else if (type == BW_PUBACK || type == BW_PUBREC || type == BW_PUBCOMP) {
+        if (bench_wire_parse_ack(body, len, &pid, &reason) == -1)
+            die("malformed acknowledgement from the broker");
+        if (reason >= 0x80) {
+            g.rejected++;
+            pid_release(c, pid);
+        } else if (type == BW_PUBREC) {
+            append_ack(c, BW_PUBREL, pid);
+        } else {
+            pid_release(c, pid);
+        }
+    }
+}
+
+/* Returns -1 when the peer closed or failed. */
+static int conn_read(struct conn *c, uint64_t now)
+{
+    for (;;) {
+        cbuf_reserve(&c->in, c->role == ROLE_SUB || c->role == ROLE_PUB ? READ_CHUNK : 512);
+        size_t room = c->in.cap - c->in.len;
+        ssize_t n = recv(c->fd, c->in.p + c->in.len, room, 0);
+        if (n == 0)
+            return -1;
+        if (n == -1) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c->in.len += (size_t)n;
+        size_t total, hdr;
+        int r;
+        while ((r = bench_wire_frame(c->in.p + c->in.off, c->in.len - c->in.off, &total,
+                                     &hdr)) == 1) {
+            const uint8_t *p = c->in.p + c->in.off;
+            on_packet(c, p[0], p + hdr, total - hdr, now);
+            c->in.off += total;
+            if (c->st == CS_CLOSED)
+                return -1;
+        }
+        if (r == -1)
+            die("malformed packet from the broker");
+        if ((size_t)n < room)
+            break;
+    }
+    return conn_flush(c);
+}
+
+/* ---- topics ---- */
+
+/* Expands %d (client index) and %t (topic index) in pattern. Owned result. */
+static char *expand(const char *pat, int d, int t)
+{
+    char buf[512];
+    size_t n = 0;
+
+    for (const char *p = pat; *p && n < sizeof(buf) - 16; p++) {
+        if (p[0] == '%' && (p[1] == 'd' || p[1] == 't')) {
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%d", p[1] == 'd' ? d : t);
+            p++;
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    buf[n] = 0;
+    char *s = strdup(buf);
+    if (!s)
+        die("out of memory");
+    return s;
+}
+
+static int topic_id(int pub, int t)
+{
+    return g.topic_per_pub ? pub * o.topics + t : t;
+}
+
+/* Subscriber i takes the (i mod n)-th of the comma-separated filter patterns. */
+static char *sub_filter(int i)
+{
+    const char *pats = o.sub_topic ? o.sub_topic : "bench/#";
+    int n = 1, k;
+
+    for (const char *p = pats; *p; p++)
+        n += *p == ',';
+    k = i % n;
+    while (k--)
+        pats = strchr(pats, ',') + 1;
+    const char *end = strchr(pats, ',');
+    size_t len = end ? (size_t)(end - pats) : strlen(pats);
+    char *pat = strndup(pats, len);
+    if (!pat)
+        die("out of memory");
+    char *f = expand(pat, i, 0);
+    free(pat);
+    return f;
+}
+
+static void topics_init(void)
+{
+    g.topic_per_pub = strstr(o.topic, "%d") != NULL;
+    g.ntopic_ids = g.topic_per_pub ? o.npub * o.topics : o.topics;
+    g.topic_str = xcalloc((size_t)g.ntopic_ids, sizeof(char *));
+    g.topic_len = xcalloc((size_t)g.ntopic_ids, sizeof(size_t));
+    g.sent_topic = xcalloc((size_t)g.ntopic_ids, sizeof(uint64_t));
+    for (int p = 0; p < (g.topic_per_pub ? o.npub : 1); p++)
+        for (int t = 0; t < o.topics; t++) {
+            int id = topic_id(p, t);
+            g.topic_str[id] = expand(o.topic, p, t);
+            g.topic_len[id] = strlen(g.topic_str[id]);
+        }
+    g.match = xcalloc((size_t)o.nsub * (size_t)g.ntopic_ids, 1);
+    for (int s = 0; s < o.nsub; s++)
+        for (int id = 0; id < g.ntopic_ids; id++)
+            g.match[(size_t)s * g.ntopic_ids + id] =
+                (uint8_t)bench_wire_match(g.subs[s].filter, g.topic_str[id]);
+    for (int p = 0; p < o.npub; p++) {
+        uint64_t m = 0;
+        for (int s = 0; s < o.nsub; s++)
+            for (int t = 0; t < o.topics; t++)
+                m += g.match[(size_t)s * g.ntopic_ids + topic_id(p, t)];
+        g.pubs[p].fanout = (double)m / o.topics;
+    }
+}
+
+static uint64_t expected_deliveries(void)
+{
+    uint64_t e = 0;
+
+    for (int s = 0; s < o.nsub; s++)
+        for (int id = 0; id < g.ntopic_ids; id++)
+            if (g.match[(size_t)s * g.ntopic_ids + id])
+                e += g.sent_topic[id];
+    return e;
+}
+
+/* ---- publishing ---- */
+
+static uint16_t pid_take(struct conn *c)
+{
+    for (;;) {
+        uint16_t pid = c->next_pid++;
+        if (pid == 0)
+            continue;
+        uint64_t m = (uint64_t)1 << (pid % 64);
+        if (!(c->pid_used[pid / 64] & m)) {
+            c->pid_used[pid / 64] |= m;
+            return pid;
+        }
+    }
+}
+
+static bool pub_may_send(const struct conn *c, uint64_t now)
+{
+    if (c->done_sending || c->out.len - c->out.off > OUT_HIGH)
+        return false;
+    if (o.rate > 0) {
+        double per_pub = o.rate / o.npub;
+        if ((double)c->sent >= (double)(now - g.t_start) * 1e-9 * per_pub + 1)
+            return false;
+    }
+    if (o.qos > 0)
+        return c->inflight < c->win;
+    if (o.inflight > 0 && c->fanout > 0)
+        return (double)c->sent - (double)c->recv_e2e / c->fanout < o.inflight;
+    return true;
+}
+
+/* Encodes up to BATCH messages and writes them; returns true if it stopped at BATCH only. */
+static bool pub_fill(struct conn *c, uint64_t now)
+{
+    int n = 0;
+
+    if (c->st != CS_READY)
+        return false;
+    if ((o.count && c->sent >= c->quota) ||
+        (o.duration > 0 && now - g.t_start >= (uint64_t)(o.duration * 1e9)))
+        c->done_sending = true;
+    while (n < BATCH && pub_may_send(c, now) && !(o.count && c->sent >= c->quota)) {
+        int t = (int)(c->sent % (uint64_t)o.topics);
+        int id = topic_id(c->id, t);
+        struct bench_wire_stamp st = { bench_now_ns(), (uint32_t)c->id, (uint32_t)c->sent };
+        size_t len = bench_wire_publish_len(g.topic_len[id], o.size, o.qos, o.version);
+        uint16_t pid = 0;
+
+        if (o.qos > 0) {
+            pid = pid_take(c);
+            c->inflight++;
+        }
+        cbuf_reserve(&c->out, len);
+        c->out.len += bench_wire_publish(c->out.p + c->out.len, g.topic_str[id], g.topic_len[id],
+                                         o.size, o.qos, pid, o.version, &st);
+        c->sent++;
+        g.sent_topic[id]++;
+        n++;
+    }
+    if (n) {
+        g.last_progress = now;
+        if (conn_flush(c) == -1)
+            die("publisher %d: connection lost", c->id);
+    }
+    return n == BATCH;
+}
+
+/* ---- the loop ---- */
+
+static void handle_event(struct conn *c, uint32_t ev, uint64_t now)
+{
+    if (c->st == CS_CONNECTING) {
+        if (conn_connected(c) == -1)
+            die("cannot connect");
+        return;
+    }
+    if ((ev & EPOLLOUT) && conn_flush(c) == -1)
+        goto lost;
+    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && conn_read(c, now) == -1)
+        goto lost;
+    return;
+lost:
+    if (c->role == ROLE_STORM && c->st == CS_CLOSING) {
+        conn_close(c);
+        return;
+    }
+    if (c->role == ROLE_STORM || c->role == ROLE_IDLE) {
+        g.errors++;
+        conn_close(c);
+        return;
+    }
+    die("%s %d: connection closed by the broker", c->role == ROLE_PUB ? "publisher" :
+        "subscriber", c->id);
+}
+
+/* One epoll round: waits up to timeout_ms and dispatches what is ready. */
+static uint64_t poll_once(int timeout_ms, int tfd)
+{
+    struct epoll_event ev[256];
+    int n = epoll_wait(g.ep, ev, 256, timeout_ms);
+    uint64_t now = g.now = bench_now_ns();
+
+    if (n == -1 && errno != EINTR)
+        die("epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.ptr == NULL) {
+            uint64_t ticks;
+            if (read(tfd, &ticks, sizeof(ticks)) == -1) { /* nothing: level-triggered */ }
+            continue;
+        }
+        handle_event(ev[i].data.ptr, ev[i].events, now);
+    }
+    return now;
+}
+
+static double cpu_self_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* Opens conns[0..n) with at most MAX_PENDING handshakes in flight; returns when all are ready. */
+static void open_all(struct conn **list, int n, int tfd)
+{
+    int started = 0, ready;
+    uint64_t deadline = bench_now_ns() + 60ull * 1000000000ull;
+
+    for (;;) {
+        int pending = 0;
+        ready = 0;
+        for (int i = 0; i < started; i++) {
+            if (list[i]->st == CS_READY)
+                ready++;
+            else if (list[i]->st == CS_CLOSED)
+                die("connection %d closed during the handshake", i);
+            else
+                pending++;
+        }
+        if (ready == n)
+            return;
+        while (pending < MAX_PENDING && started < n) {
+            conn_start(list[started++]);
+            pending++;
+        }
+        if (poll_once(100, tfd) > deadline)
+            die("timed out: %d of %d connections ready", ready, n);
+    }
+}
+
+static struct conn **conn_list(void)
+{
+    struct conn **l = xcalloc((size_t)(o.npub + o.nsub), sizeof(*l));
+    int n = 0;
+
+    for (int i = 0; i < o.nsub; i++)
+        l[n++] = &g.subs[i];
+    for (int i = 0; i < o.npub; i++)
+        l[n++] = &g.pubs[i];
+    return l;
+}
+
+static void print_json_str(const char *k, const char *v)
+{
+    printf("\"%s\":\"", k);
+    for (; *v; v++)
+        printf(*v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+    printf("\",");
+}
+
+/* ---- modes ---- */
+
+static bool have_count;
+
+static void disconnect_all(struct conn *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct conn *c = &cs[i];
+        if (c->fd < 0)
+            continue;
+        if (c->st == CS_READY) {
+            cbuf_reserve(&c->out, 2);
+            c->out.len += bench_wire_disconnect(c->out.p + c->out.len);
+            conn_flush(c);   /* best effort: the run is over */
+        }
+        conn_close(c);
+    }
+}
+
+static bool pubs_finished(void)
+{
+    for (int i = 0; i < o.npub; i++) {
+        struct conn *c = &g.pubs[i];
+        if (!c->done_sending || c->inflight || c->out.len > c->out.off)
+            return false;
+    }
+    return true;
+}
+
+struct window {
+    uint64_t t;
+    double self_cpu;
+    int64_t broker_ns;
+};
+
+static void window_mark(struct window *w, uint64_t now)
+{
+    w->t = now;
+    w->self_cpu = cpu_self_s();
+    w->broker_ns = o.broker ? bench_proc_cpu_ns(o.broker) : -1;
+}
+
+static void pct_pair(const struct window *a, const struct window *b, double *self, double *brk)
+{
+    double wall = (double)(b->t - a->t) * 1e-9;
+
+    *self = wall > 0 ? 100.0 * (b->self_cpu - a->self_cpu) / wall : 0;
+    *brk = wall > 0 && a->broker_ns >= 0 && b->broker_ns >= 0
+               ? 100.0 * (double)(b->broker_ns - a->broker_ns) * 1e-9 / wall : -1;
+}
+
+static int tfd_open(void)
+{
+    int tfd;
+    struct itimerspec its = { .it_interval = { 0, 100000 }, .it_value = { 0, 100000 } };
+
+    if (o.rate <= 0)
+        return -1;
+    /* 100 us ticks: at 10 k msgs/s that is one message per tick, not bursts of ten. */
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (tfd == -1 || timerfd_settime(tfd, 0, &its, NULL) == -1)
+        die("timerfd: %s", strerror(errno));
+    if (epoll_ctl(g.ep, EPOLL_CTL_ADD, tfd, &(struct epoll_event){ .events = EPOLLIN,
+                                                                   .data.ptr = NULL }) == -1)
+        die("epoll_ctl: %s", strerror(errno));
+    return tfd;
+}
+
+static void throughput_setup(void)
+{
+    g.pubs = xcalloc((size_t)o.npub, sizeof(struct conn));
+    g.subs = xcalloc((size_t)o.nsub, sizeof(struct conn));
+    for (int i = 0; i < o.nsub; i++) {
+        struct conn *c = &g.subs[i];
+        c->fd = -1;
+        c->role = ROLE_SUB;
+        c->id = i;
+        c->filter = sub_filter(i);
+        c->streams = xcalloc((size_t)o.npub, sizeof(struct bench_stream));
+    }
+    for (int i = 0; i < o.npub; i++) {
+        struct conn *c = &g.pubs[i];
+        c->fd = -1;
+        c->role = ROLE_PUB;
+        c->id = i;
+        c->quota = o.count / (uint64_t)o.npub + ((uint64_t)i < o.count % (uint64_t)o.npub);
+        if (o.qos > 0)
+            c->pid_used = xcalloc(65536 / 64, sizeof(uint64_t));
+    }
+    topics_init();
+}
+
+static void throughput_report(const struct window *w0, const struct window *w1, uint64_t end)
+{
+    uint64_t sent = 0, exp = expected_deliveries();
+    uint64_t lost = exp > g.unique ? exp - g.unique : 0;
+    double self, brk, span = (double)((g.last_delivery ? g.last_delivery : end) - g.t_start) * 1e-9;
+    double rate = span > 0 ? (double)g.unique / span : 0;
+    long rss = o.broker ? bench_proc_rss_kb(o.broker, "VmRSS") : -1;
+    double brk_ns_msg = g.unique && w0->broker_ns >= 0
+                            ? (double)(w1->broker_ns - w0->broker_ns) / (double)g.unique : -1;
+    bool fail = (o.qos > 0 && (lost || g.rejected)) || (o.qos == 2 && g.dups);
+
+    for (int i = 0; i < o.npub; i++)
+        sent += g.pubs[i].sent;
+    pct_pair(w0, w1, &self, &brk);
+    printf("%s: %d pub -> %d sub, QoS %d, %zu B, MQTT %s\n", o.label, o.npub, o.nsub, o.qos,
+           o.size, o.version == 5 ? "5.0" : "3.1.1");
+    printf("  published %llu, delivered %llu of %llu expected in %.3f s: %.0f msgs/s\n",
+           (unsigned long long)sent, (unsigned long long)g.unique, (unsigned long long)exp, span,
+           rate);
+    printf("  latency us: p50 %.1f  p99 %.1f  p999 %.1f  max %.1f\n",
+           bench_hist_pct(&g.hist, 50) / 1e3, bench_hist_pct(&g.hist, 99) / 1e3,
+           bench_hist_pct(&g.hist, 99.9) / 1e3, g.hist.max / 1e3);
+    printf("  lost %llu  duplicates %llu  reordered %llu  rejected %llu%s\n",
+           (unsigned long long)lost, (unsigned long long)g.dups,
+           (unsigned long long)g.reordered, (unsigned long long)g.rejected,
+           g.stalled ? "  (publishing stalled)" : "");
+    printf("  CPU while publishing: mqtt_bench %.1f %%, broker %.1f %%", self, brk);
+    if (brk_ns_msg >= 0)
+        printf(" (%.0f ns/msg), broker RSS %ld kB", brk_ns_msg, rss);
+    printf("\n");
+    if (fail)
+        printf("  FAIL: %s\n", o.qos == 2 && g.dups ? "QoS 2 duplicates" : "QoS 1/2 messages lost");
+    if (o.json) {
+        printf("{");
+        print_json_str("mode", "throughput");
+        print_json_str("label", o.label);
+        printf("\"pub\":%d,\"sub\":%d,\"qos\":%d,\"size\":%zu,\"published\":%llu,"
+               "\"delivered\":%llu,\"expected\":%llu,\"seconds\":%.4f,\"msgs_per_s\":%.1f,"
+               "\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
+               "\"lost\":%llu,\"dup\":%llu,\"reordered\":%llu,\"rejected\":%llu,"
+               "\"self_cpu_pct\":%.1f,\"broker_cpu_pct\":%.1f,\"broker_ns_per_msg\":%.0f,"
+               "\"broker_rss_kb\":%ld,\"stalled\":%s,\"ok\":%s}\n",
+               o.npub, o.nsub, o.qos, o.size, (unsigned long long)sent,
+               (unsigned long long)g.unique, (unsigned long long)exp, span, rate,
+               bench_hist_pct(&g.hist, 50) / 1e3, bench_hist_pct(&g.hist, 99) / 1e3,
+               bench_hist_pct(&g.hist, 99.9) / 1e3, g.hist.max / 1e3, (unsigned long long)lost,
+               (unsigned long long)g.dups, (unsigned long long)g.reordered,
+               (unsigned long long)g.rejected, self, brk, brk_ns_msg, rss,
+               g.stalled ? "true" : "false", fail ? "false" : "true");
+    }
+    fflush(stdout);
+    exit(fail ? 1 : 0);
+}
+
+static void run_throughput(void)
+{
+    struct conn **list;
+    struct window w0, w1 = { 0 };
+    uint64_t now, drain = (uint64_t)(o.drain * 1e9);
+    int tfd;
+
+    throughput_setup();
+    tfd = tfd_open();
+    list = conn_list();
+    open_all(list, o.npub + o.nsub, tfd);
+    now = g.now = bench_now_ns();
+    g.t_start = g.last_progress = now;
+    window_mark(&w0, now);
+    for (;;) {
+        bool busy = false;
+        if (!g.t_pub_end) {
+            for (int i = 0; i < o.npub; i++)
+                busy |= pub_fill(&g.pubs[i], now);
+            if (pubs_finished()) {
+                g.t_pub_end = now;
+                window_mark(&w1, now);
+            } else if (now - g.last_progress > drain) {
+                g.stalled = true;   /* a lost QoS 0 message can pin the window shut */
+                g.t_pub_end = now;
+                window_mark(&w1, now);
+            }
+        }
+        if (g.t_pub_end) {
+            uint64_t quiet_since = g.last_delivery > g.t_pub_end ? g.last_delivery : g.t_pub_end;
+            if (g.unique >= expected_deliveries() || now - quiet_since > drain)
+                break;
+        }
+        now = poll_once(busy ? 0 : 10, tfd);
+    }
+    for (int s = 0; s < o.nsub; s++)
+        for (int p = 0; p < o.npub; p++)
+            g.reordered += g.subs[s].streams[p].reordered;
+    disconnect_all(g.pubs, o.npub);
+    disconnect_all(g.subs, o.nsub);
+    if (tfd >= 0)
+        close(tfd);
+    free(list);
+    throughput_report(&w0, &w1, now);
+}
+
+static void run_storm(void)
+{
+    int par = o.storm_par < o.storm ? o.storm_par : o.storm;
+    struct conn *slots = xcalloc((size_t)par, sizeof(struct conn));
+    int started = 0, finished = 0;
+    struct window w0, w1;
+    double self, brk, secs;
+
+    for (int i = 0; i < par; i++) {
+        slots[i].st = CS_CLOSED;
+        slots[i].role = ROLE_IDLE;
+    }
+    window_mark(&w0, bench_now_ns());
+    while (finished < o.storm) {
+        for (int i = 0; i < par; i++) {
+            struct conn *c = &slots[i];
+            if (c->st != CS_CLOSED)
+                continue;
+            if (c->role == ROLE_STORM)
+                finished++;   /* this slot's previous connection is done */
+            c->role = ROLE_IDLE;   /* an empty slot, so it is counted once */
+            if (started < o.storm) {
+                memset(c, 0, sizeof(*c));
+                c->role = ROLE_STORM;
+                c->id = started++;
+                conn_start(c);
+            }
+        }
+        if (finished < o.storm)
+            poll_once(100, -1);
+    }
+    window_mark(&w1, bench_now_ns());
+    pct_pair(&w0, &w1, &self, &brk);
+    secs = (double)(w1.t - w0.t) * 1e-9;
+    double per = w0.broker_ns >= 0 ? (double)(w1.broker_ns - w0.broker_ns) / o.storm / 1e3 : -1;
+    printf("%s: storm of %d connections (%d at a time): %.0f conn/s, errors %d\n", o.label,
+           o.storm, par, o.storm / secs, g.errors);
+    printf("  broker CPU %.1f us per connection (%.1f %%), mqtt_bench CPU %.1f %%\n", per, brk,
+           self);
+    if (o.json) {
+        printf("{");
+        print_json_str("mode", "storm");
+        print_json_str("label", o.label);
+        printf("\"connections\":%d,\"seconds\":%.4f,\"conn_per_s\":%.1f,\"errors\":%d,"
+               "\"broker_cpu_us_per_conn\":%.2f,\"broker_cpu_pct\":%.1f,\"self_cpu_pct\":%.1f,"
+               "\"ok\":%s}\n", o.storm, secs, o.storm / secs, g.errors, per, brk, self,
+               g.errors ? "false" : "true");
+    }
+    free(slots);
+    exit(g.errors ? 1 : 0);
+}
+
+static void run_idle(void)
+{
+    struct conn *cs = xcalloc((size_t)o.connections, sizeof(struct conn));
+    struct conn **list = xcalloc((size_t)o.connections, sizeof(*list));
+    long rss0 = o.broker ? bench_proc_rss_kb(o.broker, "VmRSS") : -1, rss1;
+    struct window w0, w1;
+    double self, brk, per_conn, cpu_per;
+    uint64_t until;
+
+    for (int i = 0; i < o.connections; i++) {
+        cs[i].fd = -1;
+        cs[i].role = ROLE_IDLE;
+        cs[i].id = i;
+        list[i] = &cs[i];
+    }
+    window_mark(&w0, bench_now_ns());
+    open_all(list, o.connections, -1);
+    window_mark(&w1, bench_now_ns());
+    /* Let the broker finish whatever it does after CONNACK before RSS is read. */
+    until = bench_now_ns() + 500000000ull;
+    while (bench_now_ns() < until)
+        poll_once(50, -1);
+    rss1 = o.broker ? bench_proc_rss_kb(o.broker, "VmRSS") : -1;
+    pct_pair(&w0, &w1, &self, &brk);
+    per_conn = rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) * 1024.0 / o.connections : -1;
+    cpu_per = w0.broker_ns >= 0
+                  ? (double)(w1.broker_ns - w0.broker_ns) / o.connections / 1e3 : -1;
+    printf("%s: %d idle connections open in %.2f s, errors %d\n", o.label, o.connections,
+           (double)(w1.t - w0.t) * 1e-9, g.errors);
+    printf("  broker RSS %ld -> %ld kB: %.0f bytes per connection; broker CPU %.1f us per "
+           "connect\n", rss0, rss1, per_conn, cpu_per);
+    if (o.duration > 0) {
+        until = bench_now_ns() + (uint64_t)(o.duration * 1e9);
+        while (bench_now_ns() < until)
+            poll_once(100, -1);
+    }
+    if (o.json) {
+        printf("{");
+        print_json_str("mode", "idle");
+        print_json_str("label", o.label);
+        printf("\"connections\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,"
+               "\"rss_bytes_per_conn\":%.1f,\"broker_cpu_us_per_conn\":%.2f,\"errors\":%d,"
+               "\"ok\":%s}\n", o.connections, rss0, rss1, per_conn, cpu_per, g.errors,
+               g.errors ? "false" : "true");
+    }
+    fflush(stdout);
+    disconnect_all(cs, o.connections);
+    free(list);
+    free(cs);
+    exit(g.errors ? 1 : 0);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: mqtt_bench [options]\n"
+        "  --host H --port P        broker address (127.0.0.1:1883)\n"
+        "  --pub N --sub N          publishers and subscribers (1, 1)\n"
+        "  --qos Q --size BYTES     QoS 0-2 for publish and subscribe; payload >= 16 (64)\n"
+        "  --topic PAT              publish topic; %%d = publisher, %%t = topic index (bench/%%d)\n"
+        "  --topics K               each publisher rotates over K topics (%%t = 0..K-1)\n"
+        "  --sub-topic P1[,P2..]    subscriber i uses pattern i mod n; %%d = subscriber (bench/#)\n"
+        "  --count N | --duration S messages in total, or seconds of publishing (5 s)\n"
+        "  --rate R                 messages/s over all publishers (unlimited)\n"
+        "  --inflight W             per publisher: unacknowledged QoS 1/2 messages, or QoS 0\n"
+        "                           messages sent but not yet delivered\n"
+        "  --drain S                quiet time that ends a run or declares a stall (2)\n"
+        "  --mqtt-version 4|5       protocol level (4)\n"
+        "  --keepalive S            keepalive sent in CONNECT (60)\n"
+        "  --connections N --idle   open N idle connections, report broker RSS per connection\n"
+        "  --storm N                N x (connect, CONNECT, CONNACK, DISCONNECT), broker CPU each\n"
+        "  --storm-parallel N       storm connections at a time (32)\n"
+        "  --broker-pid PID         read the broker's CPU time and RSS from /proc\n"
+        "  --label NAME --json      name the run; add one JSON result line\n"
+        "Exit status: 0 ok, 1 QoS 1/2 loss, QoS 2 duplicate or connection errors, 2 usage or\n"
+        "setup failure.\n");
+}
+
+static void parse_args(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "host", 1, 0, 'H' }, { "port", 1, 0, 'P' }, { "pub", 1, 0, 'p' },
+        { "sub", 1, 0, 's' }, { "qos", 1, 0, 'q' }, { "size", 1, 0, 'z' },
+        { "topic", 1, 0, 't' }, { "topics", 1, 0, 'K' }, { "sub-topic", 1, 0, 'T' },
+        { "count", 1, 0, 'n' }, { "duration", 1, 0, 'd' }, { "rate", 1, 0, 'r' },
+        { "inflight", 1, 0, 'w' }, { "drain", 1, 0, 'D' }, { "mqtt-version", 1, 0, 'V' },
+        { "keepalive", 1, 0, 'k' }, { "connections", 1, 0, 'c' }, { "idle", 0, 0, 'i' },
+        { "storm", 1, 0, 'S' }, { "storm-parallel", 1, 0, 'j' }, { "broker-pid", 1, 0, 'b' },
+        { "label", 1, 0, 'l' }, { "json", 0, 0, 'J' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    };
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'H': o.host = optarg; break;
+        case 'P': o.port = optarg; break;
+        case 'p': o.npub = atoi(optarg); break;
+        case 's': o.nsub = atoi(optarg); break;
+        case 'q': o.qos = atoi(optarg); break;
+        case 'z': o.size = (size_t)atol(optarg); break;
+        case 't': o.topic = optarg; break;
+        case 'K': o.topics = atoi(optarg); break;
+        case 'T': o.sub_topic = optarg; break;
+        case 'n': o.count = strtoull(optarg, NULL, 10); have_count = true; break;
+        case 'd': o.duration = atof(optarg); break;
+        case 'r': o.rate = atof(optarg); break;
+        case 'w': o.inflight = atoi(optarg); break;
+        case 'D': o.drain = atof(optarg); break;
+        case 'V': o.version = atoi(optarg); break;
+        case 'k': o.keepalive = atoi(optarg); break;
+        case 'c': o.connections = atoi(optarg); break;
+        case 'i': o.idle = true; break;
+        case 'S': o.storm = atoi(optarg); break;
+        case 'j': o.storm_par = atoi(optarg); break;
+        case 'b': o.broker = (pid_t)atoi(optarg); break;
+        case 'l': o.label = optarg; break;
+        case 'J': o.json = true; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (optind < argc || o.npub < 0 || o.nsub < 0 || o.qos < 0 || o.qos > 2 ||
+        o.size < BENCH_WIRE_STAMP_LEN || o.topics < 1 || (o.version != 4 && o.version != 5) ||
+        o.storm_par < 1 || o.keepalive < 0 || o.keepalive > 65535 || o.drain <= 0) {
+        usage(stderr);
+        exit(2);
+    }
+    if (o.idle && o.connections < 1)
+        die("--idle needs --connections N");
+    if (!have_count && o.duration <= 0)
+        o.duration = 5;
+    if (have_count)
+        o.duration = 0;
+}
+
+static void resolve(void)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+    int rc = getaddrinfo(o.host, o.port, &hints, &ai);
+
+    if (rc != 0)
+        die("%s:%s: %s", o.host, o.port, gai_strerror(rc));
+    memcpy(&g.addr, ai->ai_addr, ai->ai_addrlen);
+    g.addrlen = ai->ai_addrlen;
+    g.loopback4 = ai->ai_family == AF_INET &&
+                  (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+    freeaddrinfo(ai);
+}
+
+int main(int argc, char **argv)
+{
+    struct rlimit rl;
+
+    parse_args(argc, argv);
+    resolve();
+    signal(SIGPIPE, SIG_IGN);
+    /* 10 000 idle connections need more descriptors than the usual soft limit of 1024. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    g.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (g.ep == -1)
+        die("epoll_create1: %s", strerror(errno));
+    if (o.storm > 0)
+        run_storm();
+    else if (o.idle)
+        run_idle();
+    else
+        run_throughput();
+    return 0;
+}

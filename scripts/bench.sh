@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: our broker against Debian's mosquitto, interleaved A B A B with a fresh
+# broker per run, medians printed as a table and written to bench/results.md and bench/chart.png.
+# A benchmark, not a test: nothing in `make test` runs this. It builds nothing (make does).
+#
+# Overrides: BENCH_OURS (./build/src/mosquitto, or $1), BENCH_THEIRS (/usr/sbin/mosquitto),
+# BENCH_TOOL (./build/apps/mqtt_bench), BENCH_RUNS (3), BENCH_OUT (bench/),
+# BENCH_OURS_PROXY (1: our listener speaks PROXY v2 behind HAProxy), BENCH_ONLY (scenario names).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OURS=${1:-${BENCH_OURS:-$ROOT/build/src/mosquitto}}
+THEIRS=${BENCH_THEIRS:-/usr/sbin/mosquitto}
+TOOL=${BENCH_TOOL:-$ROOT/build/apps/mqtt_bench}
+RUNS=${BENCH_RUNS:-3}
+OUT=${BENCH_OUT:-$ROOT/bench}
+OURS_PROXY=${BENCH_OURS_PROXY:-1}
+ONLY=${BENCH_ONLY:-}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+install_deps() {
+    local missing=() p
+    for p in mosquitto gnuplot-nox valgrind strace haproxy python3; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root or install them)"
+        echo "installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+            >/dev/null || die "apt-get install failed"
+    fi
+    # Debian starts both packages' own services on install; every run here starts its own.
+    local s
+    for s in mosquitto haproxy; do
+        systemctl stop "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true
+    done
+}
+
+[ -x "$TOOL" ] || die "$TOOL not found: run 'make bench' (it builds first) or set BENCH_TOOL"
+install_deps
+[ -x "$THEIRS" ] || die "$THEIRS not found"
+OURS_OK=1
+OURS_WHY=""
+if [ ! -x "$OURS" ]; then
+    OURS_OK=0
+    OURS_WHY="binary $OURS missing"
+    echo "bench: our broker $OURS is missing: only Debian's mosquitto is measured" >&2
+fi
+
+WORK=$(mktemp -d /tmp/mqtt-bench.XXXXXX)
+# Debian's mosquitto started as root drops to user mosquitto: it must write its log here.
+chmod 777 "$WORK"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_port PORT PID SECONDS: until PORT accepts, or PID died, or time ran out.
+wait_port() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        port_open "$1" && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_broker BIN PORT PROXY(0|1) [WRAPPER...]: sets BPID; returns non-zero if it did not come up.
+start_broker() {
+    local bin=$1 port=$2 proxy=$3
+    shift 3
+    local conf="$WORK/broker-$port.conf"
+    {
+        echo "listener $port 127.0.0.1"
+        [ "$proxy" = 1 ] && echo "enable_proxy_protocol 2"
+        echo "allow_anonymous true"
+        echo "max_queued_messages 10000000"
+        echo "log_dest file $WORK/broker-$port.log"
+    } >"$conf"
+    "$@" "$bin" -c "$conf" >"$WORK/broker-$port.out" 2>&1 &
+    BPID=$!
+    PIDS+=("$BPID")
+    local wait_s=5
+    [ $# -gt 0 ] && wait_s=60   # valgrind starts slowly
+    if ! wait_port "$port" "$BPID" "$wait_s"; then
+        echo "bench: $bin did not start on port $port:" >&2
+        tail -n 5 "$WORK/broker-$port.out" "$WORK/broker-$port.log" 2>/dev/null >&2
+        stop_pid "$BPID"
+        return 1
+    fi
+}
+
+stop_pid() {
+    local p=$1 i
+    kill -TERM "$p" 2>/dev/null || return 0
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+}
+
+start_haproxy() {  # HPORT BPORT SEND_PROXY(0|1): sets HPID
+    local cfg="$WORK/haproxy-$1.cfg" extra=""
+    [ "$3" = 1 ] && extra=" send-proxy-v2"
+    cat >"$cfg" <<EOF
+global
+    maxconn 4000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+frontend f
+    bind 127.0.0.1:$1
+    default_backend b
+backend b
+    server s 127.0.0.1:$2$extra
+EOF
+    haproxy -db -f "$cfg" >"$WORK/haproxy-$1.log" 2>&1 &
+    HPID=$!
+    PIDS+=("$HPID")
+    wait_port "$1" "$HPID" 5 || { cat "$WORK/haproxy-$1.log" >&2; return 1; }
+}
+
+# Scenario table: name|what|mqtt_bench arguments|json keys (name:better) to report
+SCENARIOS=(
+"fanin_q0|fan-in 8->1, QoS 0, 1000 in flight per publisher|--pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 3|msgs_per_s:hi"
+"fanin_q1|fan-in 8->1, QoS 1, 20 in flight per publisher|--pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
+"fanin_q2|fan-in 8->1, QoS 2, 20 in flight per publisher|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
+"fanin_q2_w100|fan-in 8->1, QoS 2, 100 in flight per publisher (loss check)|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 100 --count 100000|lost:lo"
+"fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
+"subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 100 --duration 3|msgs_per_s:hi"
+"lat_q0|latency at 10 k msgs/s, QoS 0|--pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"lat_q1|latency at 10 k msgs/s, QoS 1|--pub 1 --sub 1 --qos 1 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"lat_q0_haproxy|latency at 10 k msgs/s via HAProxy, QoS 0|HAPROXY --pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"lat_q1_haproxy|latency at 10 k msgs/s via HAProxy, QoS 1|HAPROXY --pub 1 --sub 1 --qos 1 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"storm|connection storm, 3000 connections|--storm 3000|broker_cpu_us_per_conn:lo conn_per_s:hi"
+"idle|10000 idle connections|--idle --connections 10000|rss_bytes_per_conn:lo"
+)
+
+RESULTS="$WORK/runs.jsonl"
+: >"$RESULTS"
+
+record() {  # scenario broker run json-or-error
+    python3 - "$@" >>"$RESULTS" <<'EOF'
+import json, sys
+sc, br, run, line = sys.argv[1:5]
+try:
+    d = json.loads(line)
+except ValueError:
+    d = {"error": line.strip()[:200] or "no result"}
+d.update(scenario=sc, broker=br, run=int(run))
+print(json.dumps(d))
+EOF
+}
+
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+# run_one SCENARIO BROKER(A|B) RUN ARGS: fresh broker (and HAProxy), one mqtt_bench run.
+run_one() {
+    local sc=$1 who=$2 run=$3 args=$4 bin proxy=0 port target out
+    if [ "$who" = A ]; then
+        bin=$OURS
+        [ "$OURS_OK" = 1 ] || { record "$sc" A "$run" "$OURS_WHY"; return; }
+    else
+        bin=$THEIRS
+    fi
+    local via_haproxy=0
+    if [[ $args == HAPROXY* ]]; then
+        via_haproxy=1
+        args=${args#HAPROXY }
+        [ "$who" = A ] && [ "$OURS_PROXY" = 1 ] && proxy=1
+    fi
+    port=$(free_port)
+    if ! start_broker "$bin" "$port" "$proxy"; then
+        record "$sc" "$who" "$run" "broker failed to start"
+        return
+    fi
+    target=$port
+    if [ "$via_haproxy" = 1 ]; then
+        target=$(free_port)
+        if ! start_haproxy "$target" "$port" "$proxy"; then
+            record "$sc" "$who" "$run" "haproxy failed to start"
+            stop_pid "$BPID"
+            return
+        fi
+    fi
+    # shellcheck disable=SC2086  # args is a word list by design
+    out=$("$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    echo "$out" | sed -n '1,/^{/p' | grep -v '^{' | sed "s/^/  [$who] /"
+    record "$sc" "$who" "$run" "$(echo "$out" | grep '^{' | tail -n 1)"
+    [ "$via_haproxy" = 1 ] && stop_pid "$HPID"
+    stop_pid "$BPID"
+    if ! grep -q '^{' <<<"$out"; then
+        echo "$out" | tail -n 3 | sed "s/^/  [$who] /"
+    fi
+}
+
+for s in "${SCENARIOS[@]}"; do
+    IFS='|' read -r name what args keys <<<"$s"
+    want "$name" || continue
+    echo "== $name: $what"
+    for ((r = 1; r <= RUNS; r++)); do
+        run_one "$name" A "$r" "$args"
+        run_one "$name" B "$r" "$args"
+    done
+done
+
+# ---- noise-free counts: callgrind instructions and system calls per delivered message ----
+COUNT_ARGS="--pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 100"
+COUNT_N=${BENCH_COUNT_N:-20000}
+
+# callgrind_total BIN MSGS: total Ir of one broker life serving MSGS messages; prints Ir delivered
+callgrind_total() {
+    local bin=$1 n=$2 port out delivered ir
+    port=$(free_port)
+    # Callgrind creates its output file at start and reopens it at exit: a broker that drops
+    # root for user mosquitto in between could not write it, so it starts as that user.
+    local as=()
+    [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1 &&
+        as=(setpriv --reuid=mosquitto --regid=mosquitto --clear-groups)
+    start_broker "$bin" "$port" 0 "${as[@]}" valgrind --tool=callgrind \
+        --callgrind-out-file="$WORK/cg.$port" || return 1
+    out=$("$TOOL" --port "$port" --label callgrind --json $COUNT_ARGS --count "$n" --drain 10 2>&1)
+    stop_pid "$BPID"
+    delivered=$(echo "$out" | grep '^{' | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])' 2>/dev/null)
+    ir=$(grep -E '^(summary|totals):' "$WORK/cg.$port" 2>/dev/null | head -n 1 | awk '{print $2}')
+    [ -n "$ir" ] && [ -n "$delivered" ] || return 1
+    echo "$ir $delivered"
+}
+
+measure_instr() {  # BROKER-LETTER BIN RUN
+    local a b
+    # Two lives, N messages and none: the difference leaves out start-up and shutdown.
+    if a=$(callgrind_total "$2" "$COUNT_N") && b=$(callgrind_total "$2" 0); then
+        set -- "$1" "$2" "$3" $a $b
+        record instr "$1" 1 "{\"instr_per_msg\": $(( ($4 - $6) / $5 )), \"ok\": true}"
+    else
+        record instr "$1" 1 "callgrind run failed"
+    fi
+}
+
+measure_syscalls() {  # BROKER-LETTER BIN
+    local port out delivered calls=""
+    port=$(free_port)
+    start_broker "$2" "$port" 0 || { record syscalls "$1" 1 "broker failed to start"; return; }
+    local how=perf
+    perf stat -e raw_syscalls:sys_enter -x, -o "$WORK/perf.$port" -p "$BPID" 2>/dev/null &
+    local tpid=$!
+    PIDS+=("$tpid")
+    sleep 0.5
+    if ! kill -0 "$tpid" 2>/dev/null; then
+        how=strace
+        strace -c -f -o "$WORK/strace.$port" -p "$BPID" 2>/dev/null &
+        tpid=$!
+        PIDS+=("$tpid")
+        sleep 0.5
+    fi
+    out=$("$TOOL" --port "$port" --label syscalls --json $COUNT_ARGS --count "$COUNT_N" 2>&1)
+    kill -INT "$tpid" 2>/dev/null
+    wait "$tpid" 2>/dev/null
+    stop_pid "$BPID"
+    delivered=$(echo "$out" | grep '^{' | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])' 2>/dev/null)
+    if [ "$how" = perf ]; then
+        calls=$(grep raw_syscalls "$WORK/perf.$port" 2>/dev/null | cut -d, -f1)
+    else
+        calls=$(awk '$NF == "total" {print $(NF-2)}' "$WORK/strace.$port" 2>/dev/null)
+    fi
+    if [[ $calls =~ ^[0-9]+$ ]] && [ -n "$delivered" ] && [ "$delivered" -gt 0 ]; then
+        record syscalls "$1" 1 "{\"syscalls_per_msg\": $(python3 -c "print(round($calls/$delivered, 2))"), \"via\": \"$how\", \"ok\": true}"
+    else
+        record syscalls "$1" 1 "syscall count failed ($how)"
+    fi
+}
+
+if want instr; then
+    echo "== instr: user-space instructions per delivered message (callgrind, $COUNT_N msgs)"
+    if [ "$OURS_OK" = 1 ]; then measure_instr A "$OURS"; else record instr A 1 "$OURS_WHY"; fi
+    measure_instr B "$THEIRS"
+fi
+if want syscalls; then
+    echo "== syscalls: system calls per delivered message ($COUNT_N msgs)"
+    if [ "$OURS_OK" = 1 ]; then measure_syscalls A "$OURS"; else record syscalls A 1 "$OURS_WHY"; fi
+    measure_syscalls B "$THEIRS"
+fi
+
+# ---- table, results.md, chart ----
+mkdir -p "$OUT"
+SC_FILE="$WORK/scenarios.txt"
+printf '%s\n' "${SCENARIOS[@]}" >"$SC_FILE"
+echo "instr|user-space instructions per delivered message (callgrind)||instr_per_msg:lo" >>"$SC_FILE"
+echo "syscalls|system calls per delivered message||syscalls_per_msg:lo" >>"$SC_FILE"
+THEIRS_VER=$(dpkg-query -W -f='${Version}' mosquitto 2>/dev/null)
+python3 - "$RESULTS" "$SC_FILE" "$OUT" "$WORK" "$OURS" "$THEIRS" "${THEIRS_VER:-?}" "$RUNS" \
+    "$OURS_PROXY" "$OURS_OK" <<'EOF' || die "report failed"
+import json, os, platform, statistics, sys, time
+res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok = sys.argv[1:11]
+rows = [json.loads(l) for l in open(res) if l.strip()]
+labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
+          "p50_us": "p50 latency, us", "p99_us": "p99 latency, us", "p999_us": "p999 latency, us",
+          "broker_cpu_us_per_conn": "broker CPU per connection, us",
+          "conn_per_s": "connections/s", "rss_bytes_per_conn": "RSS per idle connection, bytes",
+          "instr_per_msg": "instructions per message", "syscalls_per_msg": "syscalls per message"}
+
+def cell(sc, who, key):
+    rs = [r for r in rows if r["scenario"] == sc and r["broker"] == who]
+    good = [r for r in rs if "error" not in r and r.get(key) is not None and r[key] >= 0]
+    if not good:
+        return None, (rs[0]["error"] if rs and "error" in rs[0] else "no result"), ""
+    vals = [r[key] for r in good]
+    v = max(vals) if key == "lost" else statistics.median(vals)
+    flag = ""
+    if any(not r.get("ok", True) for r in good):
+        flag = " (LOSS)" if any(r.get("lost") or r.get("dup") for r in good) else " (errors)"
+    if any(r.get("stalled") for r in good):
+        flag += " (stalled)"
+    if len(good) < len(rs):
+        flag += " (%d of %d runs failed)" % (len(rs) - len(good), len(rs))
+    cpu = max((r.get("self_cpu_pct", 0) for r in good), default=0)
+    return v, flag, cpu
+
+def fmt(v, key):
+    if v is None:
+        return "-"
+    if key.endswith("_us") or key == "syscalls_per_msg":
+        return "%.1f" % v
+    return "{:,.0f}".format(v)
+
+table = ["| scenario | metric | ours | mosquitto %s | ours / mosquitto | better | mqtt_bench CPU |" % tver,
+         "|---|---|---:|---:|---:|:-:|---:|"]
+chart = []
+for line in open(scf):
+    name, what, args, keys = line.rstrip("\n").split("|")
+    if not any(r["scenario"] == name for r in rows):
+        continue   # left out with BENCH_ONLY
+    for kb in keys.split():
+        key, better = kb.split(":")
+        a, af, acpu = cell(name, "A", key)
+        b, bf, bcpu = cell(name, "B", key)
+        ratio = "-"
+        if a is not None and b is not None and a > 0 and b > 0:
+            ratio = "%.2f" % (a / b)
+            chart.append(("%s %s" % (name, key.replace("_per_", "/")),
+                          a / b if better == "hi" else b / a))
+        sa = fmt(a, key) + (af if a is not None else " " + af)
+        sb = fmt(b, key) + (bf if b is not None else " " + bf)
+        cpu = ""
+        if key == "msgs_per_s":
+            cpu = "%s %% / %s %%" % (("%.0f" % acpu) if acpu != "" else "-",
+                                     ("%.0f" % bcpu) if bcpu != "" else "-")
+        table.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            what, labels.get(key, key), sa.strip(), sb.strip(), ratio,
+            "higher" if better == "hi" else "lower", cpu))
+
+cpu_model = ""
+try:
+    cpu_model = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                 if l.startswith("model name")][0]
+except (OSError, IndexError):
+    pass
+notes = [
+    "# Benchmark: this broker against Debian's mosquitto",
+    "",
+    "Run with `make bench` on %s: %d cores (%s), Linux %s, loopback, 64-byte payloads." % (
+        time.strftime("%Y-%m-%d"), os.cpu_count(), cpu_model or "unknown CPU", platform.release()),
+    "\"ours\" is `%s`%s; \"mosquitto\" is `%s` (Debian %s). Each cell is the median of %s runs, "
+    "brokers interleaved A B A B, a fresh broker per run." % (
+        ours, "" if ours_ok == "1" else " (missing: not measured)", theirs, tver, runs),
+    "",
+    table[0], table[1]] + table[2:] + [
+    "",
+    "- Via HAProxy: %s; Debian's mosquitto 2.0.11 has no PROXY protocol support, so it gets "
+    "plain TCP pass-through." % ("ours behind `send-proxy-v2` with `enable_proxy_protocol 2`"
+                                 if ours_proxy == "1" else "ours also plain pass-through"),
+    "- mqtt_bench CPU: the load generator's own share of one core while publishing (ours / "
+    "mosquitto runs, worst run); well under 100 % means the broker, not the tool, set the pace.",
+    "- Instructions: callgrind over a fixed message count, minus a life with no messages. "
+    "System calls: `perf stat -e raw_syscalls:sys_enter` (or `strace -c`) on the broker.",
+    "- (LOSS) marks a run that lost QoS 1/2 messages or duplicated QoS 2 ones.",
+]
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "results.md"), "w") as f:
+    f.write("\n".join(notes) + "\n")
+print("\n".join(table))
+with open(os.path.join(work, "chart.dat"), "w") as f:
+    for lab, v in chart:
+        f.write('"%s" %.4f\n' % (lab, v))
+with open(os.path.join(work, "chart.gp"), "w") as f:
+    f.write("""set terminal pngcairo size 1400,700 font ",10"
+set output "%s"
+set title "ours vs Debian mosquitto %s: advantage per metric (>1 = ours better, log scale)"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set logscale y 2
+set yrange [0.125:8]
+set grid ytics
+set xtics rotate by -40 scale 0 font ",9"
+set key off
+set bmargin 12
+plot "%s" using 2:xtic(1) lc rgb "#3070b0", 1 with lines lc rgb "#c03030" lw 2
+""" % (os.path.join(out, "chart.png"), tver, os.path.join(work, "chart.dat")))
+EOF
+if command -v gnuplot >/dev/null && [ -s "$WORK/chart.dat" ]; then
+    gnuplot "$WORK/chart.gp" || echo "bench: gnuplot failed" >&2
+else
+    echo "bench: nothing to chart (no metric measured for both brokers)" >&2
+fi
+echo "wrote $OUT/results.md and $OUT/chart.png"

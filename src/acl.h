@@ -1,0 +1,19 @@
+/* acl.h - private to auth.c: Mosquitto's acl_file (topic / user / pattern lines) loaded into an
+ * immutable rule set, and the access decision. auth.h is the public face. */
+#ifndef ACL_H
+#define ACL_H
+
+#include <stdbool.h>
+
+struct acl;
+
+/* Reads path. On error logs "Error: ..." naming path:line and returns NULL. */
+struct acl *acl_load(const char *path);
+void acl_free(struct acl *acl);
+
+/* access is a mask of enum acl_access bits; every bit asked for must be granted. clientid and
+ * username may be NULL (NULL username = anonymous section). */
+bool acl_check(const struct acl *acl, const char *clientid, const char *username,
+               const char *topic, int access);
+
+#endif
