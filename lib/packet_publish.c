@@ -59,13 +59,13 @@ uint8_t mqtt_decode_publish(const struct mqtt_frame *f, uint8_t version, struct 
     tc = publish_topic_check(m->topic.p, m->topic.len);
     if (tc == TOPIC_BAD_UTF8)
         return RC_MALFORMED_PACKET;
-    if (tc == TOPIC_WILDCARD)
-        return v5 ? RC_TOPIC_NAME_INVALID : RC_MALFORMED_PACKET;
+    if (tc == TOPIC_WILDCARD) /* Mosquitto calls this a protocol error, not malformed */
+        return v5 ? RC_TOPIC_NAME_INVALID : RC_PROTOCOL_ERROR;
     if (m->qos > 0) {
         if (!wire_u16(&p, end, &m->packet_id))
             return RC_MALFORMED_PACKET;
         if (m->packet_id == 0) /* MQTT-2.2.1-3 */
-            return v5 ? RC_PROTOCOL_ERROR : RC_MALFORMED_PACKET;
+            return RC_PROTOCOL_ERROR;
     }
     if (v5 && (rc = mqtt_props_read(&p, end, MQTT_PUBLISH, false, &m->props)) != RC_SUCCESS)
         return rc;

@@ -334,8 +334,10 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
 
 static struct match_ctx mc; /* reused: the match list grows once, not per message */
 
-void deliver_publish(struct msg *m, struct client *from)
+size_t deliver_publish(struct msg *m, struct client *from)
 {
+    size_t receivers = 0;
+
     m->seq = ++broker.msg_seq;
     if (m->retain && retain_set(broker.retain, m) != 0)
         log_err("Error: out of memory storing a retained message.");
@@ -350,7 +352,9 @@ void deliver_publish(struct msg *m, struct client *from)
         if (!auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
             continue;
         deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
+        receivers++;
     }
+    return receivers;
 }
 
 void deliver_free(void)

@@ -237,6 +237,9 @@ static void take_over(struct session *s)
     log_notice("Client %s already connected, closing old connection.", s->id);
     if (old->version == MQTT_V5)
         mqtt_encode_disconnect(&old->out, MQTT_V5, RC_SESSION_TAKEN_OVER, NULL);
+    /* Detach first: closing must neither free nor schedule expiry of the session we take. */
+    old->session = NULL;
+    s->client = NULL;
     client_close(old, "session taken over");
 }
 
@@ -253,13 +256,11 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     bool present = false;
 
     if (rc == RC_UNSUPPORTED_PROTOCOL_VERSION) {
-        log_info("Client %s [%s:%u] sent CONNECT with unsupported protocol version %u.",
-                 client_name(c), c->address, c->port, ck.version);
+        log_info("Invalid protocol version %u in CONNECT from %s.", ck.version, c->address);
         return refuse(c, ck.version == MQTT_V5 ? MQTT_V5 : MQTT_V311, rc, "protocol error");
     }
-    if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+    if (rc != 0) /* any fault in CONNECT is a protocol error to Mosquitto */
+        return client_protocol_error(c, rc, "protocol error");
     c->version = ck.version;
     c->clean = ck.clean;
     if (log_on(LOG_T_DEBUG))
@@ -284,9 +285,13 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
 
     /* Client identifier */
     if (ck.client_id.len == 0) {
-        if (c->version == MQTT_V31 || (c->version == MQTT_V311 && !ck.clean) ||
-            !sec->allow_zero_length_clientid)
+        if (c->version == MQTT_V31 || (c->version == MQTT_V311 && !ck.clean))
             return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
+        /* Mosquitto answers v5 clients here with 0x80, not 0x85; 3.x get "identifier rejected". */
+        if (!sec->allow_zero_length_clientid)
+            return refuse(c, c->version,
+                          c->version == MQTT_V5 ? RC_UNSPECIFIED : RC_CLIENTID_NOT_VALID,
+                          "protocol error");
         c->id = make_auto_id(sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
         if (c->version == MQTT_V5)
             assigned = c->id;

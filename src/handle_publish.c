@@ -10,6 +10,11 @@
 #include "property.h"
 #include "topic.h"
 
+static const char *reason_text(uint8_t rc)
+{
+    return rc == RC_MALFORMED_PACKET ? "malformed packet" : "protocol error";
+}
+
 static bool qos2_seen(const struct session *s, uint16_t pid)
 {
     for (size_t i = 0; i < s->n_in_qos2; i++) {
@@ -140,8 +145,7 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     struct msg *m;
 
     if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+        return client_protocol_error(c, rc, reason_text(rc));
     if (p.qos > lc->max_qos)
         return client_protocol_error(c, RC_QOS_NOT_SUPPORTED, "protocol error");
     if (p.retain && !broker.conf->retain_available)
@@ -201,10 +205,10 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         msg_unref(m);
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
     }
-    deliver_publish(m, c);
+    size_t receivers = deliver_publish(m, c);
     msg_unref(m);
     if (p.qos > 0)
-        send_ack(c, ack, p.packet_id, 0);
+        send_ack(c, ack, p.packet_id, receivers > 0 ? 0 : RC_NO_MATCHING_SUBSCRIBERS);
     return 0;
 }
 
@@ -214,8 +218,7 @@ int handle_puback(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_ack(f, c->version, &a);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+        return client_protocol_error(c, rc, reason_text(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received %s from %s (Mid: %u, RC:%u)", ack_names[f->type], c->id, a.packet_id,
                   a.reason);
@@ -229,8 +232,7 @@ int handle_pubrel(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_ack(f, c->version, &a);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+        return client_protocol_error(c, rc, reason_text(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received PUBREL from %s (Mid: %u)", c->id, a.packet_id);
     bool known = qos2_remove(c->session, a.packet_id);

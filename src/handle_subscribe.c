@@ -87,14 +87,11 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
      * anything changed. */
     while (mqtt_sub_next(&sub, true, &pos, &e)) {
         if (!filter_ok((const char *)e.filter.p, e.filter.len)) {
-            if (c->version != MQTT_V5) {
-                if (codes != stack_codes)
-                    free(codes);
-                log_info("Invalid subscription string from %s, disconnecting.", c->id);
-                return client_protocol_error(c, RC_MALFORMED_PACKET, "malformed packet");
-            }
-            codes[i++] = RC_TOPIC_FILTER_INVALID;
-            continue;
+            /* Mosquitto drops the connection for any version rather than refusing one entry. */
+            if (codes != stack_codes)
+                free(codes);
+            log_info("Invalid subscription string from %s, disconnecting.", c->id);
+            return client_protocol_error(c, RC_MALFORMED_PACKET, "malformed packet");
         }
         if (topic_is_shared((const char *)e.filter.p, e.filter.len) && (e.options & SUBOPT_NO_LOCAL)) {
             if (codes != stack_codes)

@@ -80,7 +80,7 @@ static int open_unix(struct listener_conf *lc)
         return ERR_INVAL;
     }
     strcpy(sa.sun_path, lc->unix_path);
-    log_notice("Opening unix listen socket on %s.", lc->unix_path);
+    log_notice("Opening unix listen socket on path %s.", lc->unix_path);
     unlink(lc->unix_path); /* a stale socket from an earlier run would make bind fail */
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1)

@@ -546,6 +546,8 @@ class BrokerTestCase(unittest.TestCase):
         for s in self.socks:
             s.close()
         self.assertTrue(self.broker.alive(), "broker died:\n" + self.broker.output()[-3000:])
+        # the lines these closes cause belong to this test, not to the next one's mark
+        self.broker.barrier()
 
     # -- helpers
     def conn(self, bind=None):

@@ -32,7 +32,7 @@ class CliTest(BrokerTest):
         p = self.conf("listener %d 127.0.0.1\nno_such_option 1\n" % free_port())
         cp = run(["-c", p])
         self.assertEqual(cp.returncode, 3)
-        self.assertRegex(cp.stdout.decode(), r"Unknown configuration variable \"no_such_option\"")
+        self.assertRegex(cp.stdout.decode(), r"Unknown configuration variable 'no_such_option'")
         self.assertIn("%s:2" % p, cp.stdout.decode())
 
     def test_unknown_command_line_option(self):
