@@ -366,9 +366,15 @@ static void client_read(struct client *c)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
+        int err = errno;
         if (total > 0)
             client_process(c);
-        client_close(c, errno == ECONNRESET ? "connection closed by client" : "bad socket read/write");
+        if (c->closing)
+            return;
+        if (c->stage == STAGE_PROXY)
+            proxy_closed(c); /* a proxy's layer-4 health check resets: not worth a line */
+        else
+            client_close(c, err == ECONNRESET ? "connection closed by client" : "bad socket read/write");
         return;
     }
     if (total > 0)
@@ -384,7 +390,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (c->closing)
         return;
     if (status < 0 && !(events & UV_READABLE)) {
-        client_close(c, "bad socket read/write");
+        client_read(c); /* read() reports the socket error and the stage decides what to say */
         return;
     }
     if (events & UV_WRITABLE) {

@@ -66,6 +66,8 @@ struct conn {
     uint64_t recv;
 };
 
+static bool have_count;           /* --count given: publish exactly that many */
+
 static struct opts o = {
     .host = "127.0.0.1", .port = "1883", .topic = "bench/%d", .sub_topic = NULL,
     .label = "run", .npub = 1, .nsub = 1, .qos = 0, .version = 4, .topics = 1,
@@ -508,10 +510,10 @@ static bool pub_fill(struct conn *c, uint64_t now)
 
     if (c->st != CS_READY)
         return false;
-    if ((o.count && c->sent >= c->quota) ||
+    if ((have_count && c->sent >= c->quota) ||
         (o.duration > 0 && now - g.t_start >= (uint64_t)(o.duration * 1e9)))
         c->done_sending = true;
-    while (n < BATCH && pub_may_send(c, now) && !(o.count && c->sent >= c->quota)) {
+    while (n < BATCH && pub_may_send(c, now) && !(have_count && c->sent >= c->quota)) {
         int t = (int)(c->sent % (uint64_t)o.topics);
         int id = topic_id(c->id, t);
         struct bench_wire_stamp st = { bench_now_ns(), (uint32_t)c->id, (uint32_t)c->sent };
@@ -538,6 +540,34 @@ static bool pub_fill(struct conn *c, uint64_t now)
 }
 
 /* ---- the loop ---- */
+
+/* True once per half keepalive: then every ready connection gets a PINGREQ, so long runs and
+ * held idle connections are not dropped by the broker's keepalive check. */
+static bool ping_time(uint64_t now)
+{
+    static uint64_t last;
+
+    if (!last)
+        last = now;
+    if (o.keepalive == 0 || now - last < (uint64_t)o.keepalive * 500000000ull)
+        return false;
+    last = now;
+    return true;
+}
+
+static void ping_all(struct conn *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct conn *c = &cs[i];
+        if (c->st != CS_READY)
+            continue;
+        cbuf_reserve(&c->out, 2);
+        c->out.p[c->out.len++] = BW_PINGREQ << 4;
+        c->out.p[c->out.len++] = 0;
+        if (conn_flush(c) == -1)
+            g.errors++;
+    }
+}
 
 static void handle_event(struct conn *c, uint32_t ev, uint64_t now)
 {
@@ -644,8 +674,6 @@ static void print_json_str(const char *k, const char *v)
 
 /* ---- modes ---- */
 
-static bool have_count;
-
 static void disconnect_all(struct conn *cs, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -696,11 +724,15 @@ static void pct_pair(const struct window *a, const struct window *b, double *sel
 static int tfd_open(void)
 {
     int tfd;
-    struct itimerspec its = { .it_interval = { 0, 100000 }, .it_value = { 0, 100000 } };
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    double gap = o.rate > 0 ? 1e9 * o.npub / o.rate : 0;
 
     if (o.rate <= 0)
         return -1;
-    /* 100 us ticks: at 10 k msgs/s that is one message per tick, not bursts of ten. */
+    /* About one message per publisher per tick (10 k msgs/s: 100 us), not bursts; but no
+     * finer than 100 us, where the wake-ups would cost more than the sending. */
+    gap = gap < 100000 ? 100000 : gap > 1000000 ? 1000000 : gap;
+    its.it_interval.tv_nsec = its.it_value.tv_nsec = (long)gap;
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (tfd == -1 || timerfd_settime(tfd, 0, &its, NULL) == -1)
         die("timerfd: %s", strerror(errno));
@@ -822,6 +854,10 @@ static void run_throughput(void)
                 break;
         }
         now = poll_once(busy ? 0 : 10, tfd);
+        if (ping_time(now)) {
+            ping_all(g.subs, o.nsub);
+            ping_all(g.pubs, o.npub);
+        }
     }
     for (int s = 0; s < o.nsub; s++)
         for (int p = 0; p < o.npub; p++)
@@ -920,7 +956,8 @@ static void run_idle(void)
     if (o.duration > 0) {
         until = bench_now_ns() + (uint64_t)(o.duration * 1e9);
         while (bench_now_ns() < until)
-            poll_once(100, -1);
+            if (ping_time(poll_once(100, -1)))
+                ping_all(cs, o.connections);
     }
     if (o.json) {
         printf("{");

@@ -214,17 +214,19 @@ static char *prompt_line(const char *prompt)
     size_t cap = 0;
     ssize_t n;
 
-    printf("%s", prompt);
-    fflush(stdout);
+    /* Echo goes off before the prompt shows, and nothing typed is flushed: whatever arrives
+     * after the prompt is the answer, however fast it is typed (or pasted, or scripted). */
     if (tty) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         quiet.c_lflag |= ECHONL;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
+    printf("%s", prompt);
+    fflush(stdout);
     n = getline(&line, &cap, stdin);
     if (tty)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
     else
         printf("\n");
     if (n == -1) {

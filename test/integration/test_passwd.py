@@ -7,7 +7,9 @@ import base64
 import hashlib
 import os
 import pty
+import select
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -77,7 +79,14 @@ def run_pty(argv, typed):
         os.execv(argv[0], argv)
     out = b""
     pending = list(typed)
+    deadline = time.monotonic() + 20
     while True:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(fd)
+            raise AssertionError("tool stuck at the prompt; output so far: %r" % out)
         try:
             chunk = os.read(fd, 4096)
         except OSError:
