@@ -207,7 +207,7 @@ run_one() {
         fi
     fi
     # shellcheck disable=SC2086  # args is a word list by design
-    out=$("$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    out=$(timeout 300 "$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
     echo "$out" | sed -n '1,/^{/p' | grep -v '^{' | sed "s/^/  [$who] /"
     record "$sc" "$who" "$run" "$(echo "$out" | grep '^{' | tail -n 1)"
     [ "$via_haproxy" = 1 ] && stop_pid "$HPID"
@@ -242,7 +242,7 @@ callgrind_total() {
         as=(setpriv --reuid=mosquitto --regid=mosquitto --clear-groups)
     start_broker "$bin" "$port" 0 "${as[@]}" valgrind --tool=callgrind \
         --callgrind-out-file="$WORK/cg.$port" || return 1
-    out=$("$TOOL" --port "$port" --label callgrind --json $COUNT_ARGS --count "$n" --drain 10 2>&1)
+    out=$(timeout 300 "$TOOL" --port "$port" --label callgrind --json $COUNT_ARGS --count "$n" --drain 10 2>&1)
     stop_pid "$BPID"
     delivered=$(echo "$out" | grep '^{' | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])' 2>/dev/null)
     ir=$(grep -E '^(summary|totals):' "$WORK/cg.$port" 2>/dev/null | head -n 1 | awk '{print $2}')
@@ -277,7 +277,7 @@ measure_syscalls() {  # BROKER-LETTER BIN
         PIDS+=("$tpid")
         sleep 0.5
     fi
-    out=$("$TOOL" --port "$port" --label syscalls --json $COUNT_ARGS --count "$COUNT_N" 2>&1)
+    out=$(timeout 300 "$TOOL" --port "$port" --label syscalls --json $COUNT_ARGS --count "$COUNT_N" 2>&1)
     kill -INT "$tpid" 2>/dev/null
     wait "$tpid" 2>/dev/null
     stop_pid "$BPID"

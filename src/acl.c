@@ -231,11 +231,12 @@ static void list_scan(const struct acl_list *l, const char *topic, int want, boo
     for (size_t i = 0; i < l->n; i++) {
         const struct acl_rule *r = &l->rules[i];
         bool grants = r->access != ACL_DENY && (r->access & want) == want;
-
-        if (r->access != ACL_DENY && (!grants || *granted))
-            continue; /* cannot change the outcome */
         bool hit;
 
+        if (*denied)
+            return; /* nothing can undo a deny */
+        if (r->access != ACL_DENY && (!grants || *granted))
+            continue; /* cannot change the outcome */
         if (!subscribe)
             hit = match_topic(r->topic, topic, sub);
         else if (r->access == ACL_DENY)

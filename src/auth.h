@@ -16,8 +16,8 @@ enum acl_access { ACL_READ = 1, ACL_WRITE = 2, ACL_SUBSCRIBE = 4 };
 struct auth *auth_load(const struct security_conf *sec);
 void auth_free(struct auth *a);
 
-/* CONNECT credentials. username NULL = none given. Returns 0 (allowed), or the v5 reason code
- * RC_BAD_USERNAME_OR_PASSWORD / RC_NOT_AUTHORIZED. allow_anonymous is the effective value.
+/* CONNECT credentials. username NULL = none given. Returns 0 (allowed) or RC_NOT_AUTHORIZED
+ * (also for a wrong password: Mosquitto answers "not authorised" there, not 0x86). allow_anonymous is the effective value.
  * identity = true: the username came from a verified certificate (TLS or PROXY CN) and needs no
  * password. */
 int auth_check_connect(const struct auth *a, bool allow_anonymous, const char *username,

@@ -105,6 +105,7 @@ struct client {
     uint16_t out_recv_max;         /* client's Receive Maximum: our inflight window */
     char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
     uint16_t n_aliases;
+    struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
     bool want_flush;               /* on the flush list */
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;
@@ -162,6 +163,11 @@ void client_flush_all(void);
 void client_set_address(struct client *c, const struct sockaddr *sa);
 const char *client_name(const struct client *c); /* id, or "<unknown>" */
 void client_check_timeouts(int64_t now);
+/* For ws.c: bytes unwrapped from websocket frames, fed to the MQTT stage. */
+void client_ws_input(struct client *c, const void *p, size_t len);
+/* For ws.c: libwebsockets is done with the connection (WSI_DESTROY): close if still open and
+ * free the struct. */
+void client_ws_destroyed(struct client *c);
 /* Handles every complete frame in c->in according to c->stage. */
 void client_process(struct client *c);
 

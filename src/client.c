@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "packet.h"
+#include "ws.h"
 
 #define READ_CHUNK 16384             /* free space guaranteed before each read */
 #define READ_BUDGET (1024 * 1024)    /* bytes read per wake-up before others get a turn */
@@ -108,7 +109,7 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
 
 static void set_events(struct client *c, unsigned events)
 {
-    if (c->events == events)
+    if (c->events == events || c->poll == NULL)
         return;
     c->events = events;
     if (events == 0)
@@ -131,6 +132,8 @@ static void on_handle_closed(uv_handle_t *h)
 /* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
 static int write_out(struct client *c)
 {
+    if (c->ws != NULL)
+        return ws_write(c); /* libwebsockets frames and writes it when the socket allows */
     while (c->out.len > 0) {
         ssize_t n = write(c->fd, c->out.data, c->out.len);
         if (n > 0) {
@@ -195,7 +198,8 @@ void client_close(struct client *c, const char *reason)
     }
     (void)write_out(c); /* best effort: a CONNACK or DISCONNECT explaining the close */
     unlink_flush(c);
-    shutdown(c->fd, SHUT_RDWR);
+    if (c->ws == NULL)
+        shutdown(c->fd, SHUT_RDWR);
     c->listener->clients--;
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -216,8 +220,55 @@ void client_close(struct client *c, const char *reason)
         free(c->aliases);
         c->aliases = NULL;
     }
+    if (c->ws != NULL) {
+        ws_close(c); /* libwebsockets owns the socket; it calls client_ws_destroyed() */
+        return;
+    }
     uv_poll_stop(c->poll);
     uv_close((uv_handle_t *)c->poll, on_handle_closed);
+}
+
+void client_ws_input(struct client *c, const void *p, size_t len)
+{
+    if (c->closing)
+        return;
+    if (!buf_append(&c->in, p, len)) {
+        client_close(c, "out of memory");
+        return;
+    }
+    broker.stats.bytes_received += len;
+    client_process(c);
+    if (!c->closing && c->out.len > 0)
+        client_want_flush(c);
+}
+
+void client_ws_destroyed(struct client *c)
+{
+    if (!c->closing)
+        client_close(c, "connection closed by client");
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+}
+
+/* Our poll handle is gone but the socket now belongs to libwebsockets: keep the fd open. */
+static void on_poll_released(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Hands c's socket (and the bytes read so far) to libwebsockets. */
+static int adopt_ws(struct client *c)
+{
+    uv_poll_stop(c->poll);
+    uv_close((uv_handle_t *)c->poll, on_poll_released);
+    c->poll = NULL;
+    c->events = 0;
+    if (ws_adopt(c) != 0) {
+        client_close(c, "websocket adoption failed");
+        return -1;
+    }
+    return 0;
 }
 
 void client_want_flush(struct client *c)
@@ -303,6 +354,12 @@ void client_process(struct client *c)
     if (c->stage == STAGE_PROXY) {
         if (proxy_process(c) != 0 || c->stage == STAGE_PROXY)
             return;
+    }
+    if (c->ws == NULL && c->listener->conf->protocol == PROTO_WEBSOCKETS) {
+        /* The HTTP upgrade and the frames are libwebsockets' job; what it unwraps comes back
+         * through client_ws_input(). */
+        adopt_ws(c);
+        return;
     }
     while (c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) {
         struct mqtt_frame f;

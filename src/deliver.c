@@ -336,17 +336,23 @@ static struct match_ctx mc; /* reused: the match list grows once, not per messag
 
 size_t deliver_publish(struct msg *m, struct client *from)
 {
+    /* A log line written while delivering may itself be published (log_dest topic), which
+     * re-enters here: only the outermost call uses the shared match list. */
+    static int depth;
+    struct match_ctx nested = { 0 };
+    struct match_ctx *ctx = depth == 0 ? &mc : &nested;
     size_t receivers = 0;
 
+    depth++;
     m->seq = ++broker.msg_seq;
     if (m->retain && retain_set(broker.retain, m) != 0)
         log_err("Error: out of memory storing a retained message.");
-    mc.m = m;
-    mc.from = from;
-    mc.n = 0;
-    subs_match(broker.subs, m->topic, m->topic_len, on_match, &mc);
-    for (size_t i = 0; i < mc.n; i++) {
-        struct match *x = &mc.v[i];
+    ctx->m = m;
+    ctx->from = from;
+    ctx->n = 0;
+    subs_match(broker.subs, m->topic, m->topic_len, on_match, ctx);
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
         if (!auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
@@ -354,6 +360,8 @@ size_t deliver_publish(struct msg *m, struct client *from)
         deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
         receivers++;
     }
+    free(nested.v);
+    depth--;
     return receivers;
 }
 

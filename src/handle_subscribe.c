@@ -30,6 +30,11 @@ static void on_retained(void *ctx, struct msg *m)
         return;
     if (!auth_check_acl(*s->client->listener->auth, s->id, s->username, m->topic, ACL_READ))
         return;
+    /* check_retain_source: the publisher must still be allowed to write what it retained. */
+    if (broker.conf->check_retain_source && m->source_id != NULL &&
+        !auth_check_acl(*s->client->listener->auth, m->source_id, m->source_user, m->topic,
+                        ACL_WRITE))
+        return;
     deliver_to_session(s, m, broker.conf->upgrade_outgoing_qos ? rc->qos : qos, true, rc->sub_id);
 }
 

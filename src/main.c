@@ -127,6 +127,25 @@ static int load_config(struct conf *c, const struct args *a)
     return conf_validate(c) == 0 ? 0 : -1;
 }
 
+/* log_dest topic: each line also goes to $SYS/broker/log/<letter>, as Mosquitto does. */
+static void log_to_topic(unsigned type, const char *line)
+{
+    const char *t;
+
+    switch (type) {
+    case LOG_T_ERR: t = "$SYS/broker/log/E"; break;
+    case LOG_T_WARNING: t = "$SYS/broker/log/W"; break;
+    case LOG_T_NOTICE: t = "$SYS/broker/log/N"; break;
+    case LOG_T_INFO: t = "$SYS/broker/log/I"; break;
+    case LOG_T_DEBUG: t = "$SYS/broker/log/D"; break;
+    case LOG_T_SUBSCRIBE: t = "$SYS/broker/log/M/subscribe"; break;
+    case LOG_T_UNSUBSCRIBE: t = "$SYS/broker/log/M/unsubscribe"; break;
+    default: t = "$SYS/broker/log/I"; break;
+    }
+    if (broker.subs != NULL && !broker.shutting_down)
+        sys_publish_str(t, line, false);
+}
+
 static void on_check(uv_check_t *h)
 {
     (void)h;
@@ -309,6 +328,7 @@ int main(int argc, char **argv)
         log_notice("Using default config.");
 
     broker.loop = uv_default_loop();
+    log_topic_hook = log_to_topic;
     broker.start_ms = now_ms();
     broker.start_time = time(NULL);
     broker.sessions = hmap_new();

@@ -898,8 +898,9 @@ static void run_storm(void)
                 conn_start(c);
             }
         }
-        if (finished < o.storm)
-            poll_once(100, -1);
+        if (finished < o.storm && poll_once(100, -1) > w0.t + 120ull * 1000000000ull)
+            die("storm timed out: %d of %d connections done (does the broker close after "
+                "DISCONNECT?)", finished, o.storm);
     }
     window_mark(&w1, bench_now_ns());
     pct_pair(&w0, &w1, &self, &brk);

@@ -161,15 +161,27 @@ class Broker:
         return rc
 
     def cleanup(self):
-        """Teardown: kill whatever is left, close files, remove the temp dir."""
+        """Teardown: stop a broker still running with SIGTERM and insist on a clean exit (under
+        ASan/UBSan a leak or a sanitizer report turns into a non-zero exit code and fails the
+        test), close files, remove the temp dir."""
+        problem = None
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
+            self.proc.send_signal(_signal.SIGTERM)
+            try:
+                rc = self.proc.wait(20)
+                if rc != 0:
+                    problem = "broker exit code %d at teardown:\n%s" % (rc, self.output())
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                problem = "broker did not stop on SIGTERM within 20 s"
         for f in ("_out", "_err"):
             if hasattr(self, f):
                 getattr(self, f).close()
         if self._own_tmp and not os.environ.get("ITEST_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if problem is not None:
+            raise AssertionError(problem)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

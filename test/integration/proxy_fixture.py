@@ -2,9 +2,11 @@
 (v1 text, v2 binary with TLVs and CRC32C), a tiny raw MQTT client, a broker launcher, test-time
 certificates and an HAProxy launcher. Stand-alone on purpose (does not use broker.py)."""
 
+import atexit
 import ipaddress
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -345,9 +347,12 @@ def wait_for(cond, timeout=5.0, what="condition", interval=0.02):
 
 
 def make_tmpdir(prefix):
-    # Debian's mosquitto drops root privileges to user "mosquitto": let it write here.
+    """A world-writable temp dir (Debian's mosquitto drops root privileges to user
+    "mosquitto"), removed at exit unless PTEST_KEEP is set (to read logs after a failure)."""
     d = tempfile.mkdtemp(prefix=prefix)
     os.chmod(d, 0o777)
+    if not os.environ.get("PTEST_KEEP"):
+        atexit.register(shutil.rmtree, d, True)
     return d
 
 

@@ -1,0 +1,24 @@
+/* ws.h - websocket listeners: sockets accepted by listener.c (after the PROXY header, if any)
+ * are handed to libwebsockets, which runs on the broker's own libuv loop. MQTT bytes unwrapped
+ * from frames go back to client.c through client_ws_input(). */
+#ifndef WS_H
+#define WS_H
+
+struct client;
+
+/* Creates the libwebsockets context on broker.loop if any listener uses protocol websockets.
+ * Returns 0, or -1 after logging why. */
+int ws_init(void);
+/* Destroys the context; call before the final uv_run of shutdown. */
+void ws_shutdown(void);
+/* Takes over c->fd (our poll handle is already released) together with the bytes in c->in,
+ * which are the start of the HTTP upgrade. Returns 0, or -1 if libwebsockets refused it. */
+int ws_adopt(struct client *c);
+/* Moves c->out into a websocket frame queue and asks for writability; c->out is empty after.
+ * Returns 0, or -1 on failure. */
+int ws_write(struct client *c);
+/* Broker-side close: libwebsockets closes the socket (with a close frame) and later calls
+ * client_ws_destroyed(c). */
+void ws_close(struct client *c);
+
+#endif
