@@ -250,12 +250,13 @@ callgrind_total() {
     echo "$ir $delivered"
 }
 
-measure_instr() {  # BROKER-LETTER BIN RUN
-    local a b
+measure_instr() {  # BROKER-LETTER BIN
+    local a b ir_n n ir_0 _
     # Two lives, N messages and none: the difference leaves out start-up and shutdown.
     if a=$(callgrind_total "$2" "$COUNT_N") && b=$(callgrind_total "$2" 0); then
-        set -- "$1" "$2" "$3" $a $b
-        record instr "$1" 1 "{\"instr_per_msg\": $(( ($4 - $6) / $5 )), \"ok\": true}"
+        read -r ir_n n <<<"$a"
+        read -r ir_0 _ <<<"$b"
+        record instr "$1" 1 "{\"instr_per_msg\": $(( (ir_n - ir_0) / n )), \"ok\": true}"
     else
         record instr "$1" 1 "callgrind run failed"
     fi
@@ -407,7 +408,7 @@ with open(os.path.join(work, "chart.dat"), "w") as f:
     for lab, v in chart:
         f.write('"%s" %.4f\n' % (lab, v))
 with open(os.path.join(work, "chart.gp"), "w") as f:
-    f.write("""set terminal pngcairo size 1400,700 font ",10"
+    f.write("""set terminal pngcairo noenhanced size 1400,700 font ",10"
 set output "%s"
 set title "ours vs Debian mosquitto %s: advantage per metric (>1 = ours better, log scale)"
 set style data histograms
@@ -419,12 +420,13 @@ set grid ytics
 set xtics rotate by -40 scale 0 font ",9"
 set key off
 set bmargin 12
+set rmargin 10
 plot "%s" using 2:xtic(1) lc rgb "#3070b0", 1 with lines lc rgb "#c03030" lw 2
 """ % (os.path.join(out, "chart.png"), tver, os.path.join(work, "chart.dat")))
 EOF
 if command -v gnuplot >/dev/null && [ -s "$WORK/chart.dat" ]; then
-    gnuplot "$WORK/chart.gp" || echo "bench: gnuplot failed" >&2
+    gnuplot "$WORK/chart.gp" && echo "wrote $OUT/chart.png" || echo "bench: gnuplot failed" >&2
 else
-    echo "bench: nothing to chart (no metric measured for both brokers)" >&2
+    echo "bench: nothing to chart (no metric measured for both brokers); chart left as it was" >&2
 fi
-echo "wrote $OUT/results.md and $OUT/chart.png"
+echo "wrote $OUT/results.md"

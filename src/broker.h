@@ -107,6 +107,10 @@ struct client {
     uint16_t n_aliases;
     struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
     bool want_flush;               /* on the flush list */
+    bool write_blocked;            /* the last write hit EAGAIN: wait for writability */
+    bool paused;                   /* back-pressure: its PUBLISHes wait (acks still flow) */
+    size_t scan_pos;               /* while paused: c->in before this holds no acks */
+    struct client *paused_next;    /* broker.paused list */
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;
     struct client *flush_next;
@@ -131,6 +135,9 @@ struct broker {
     size_t nclients;               /* open connections */
     size_t nconnected;             /* connections past CONNECT */
     struct client *flush_head;     /* connections with output to write this iteration */
+    struct client *paused_head;    /* publishers held back because a subscriber is behind */
+    bool resume_pending;           /* a subscriber caught up: resume the paused publishers */
+    bool congested;                /* set by deliver.c when a receiver is behind */
     struct hmap *sessions;         /* client id -> struct session */
     struct subs *subs;
     struct retain *retain;
@@ -160,6 +167,9 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
 void client_close(struct client *c, const char *reason);
 void client_want_flush(struct client *c); /* queue for the before-sleep flush */
 void client_flush_all(void);
+/* Back-pressure: hold c's PUBLISHes until subscribers catch up (client_resume_all). */
+void client_pause(struct client *c);
+void client_resume_all(void);
 void client_set_address(struct client *c, const struct sockaddr *sa);
 const char *client_name(const struct client *c); /* id, or "<unknown>" */
 void client_check_timeouts(int64_t now);
@@ -213,7 +223,9 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
 void deliver_resume(struct session *s, bool resend);
 void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);
 void outlist_clear(struct outlist *l);
-void deliver_free(void);          /* scratch buffers, at exit */
+void deliver_free(void);
+bool deliver_behind(const struct session *s);     /* pause its publishers? */
+void deliver_caught_up(const struct session *s);  /* if so, schedule resuming them */          /* scratch buffers, at exit */
 uint16_t session_next_pid(struct session *s);
 
 /* will.c */

@@ -20,6 +20,7 @@
 #define READ_CHUNK 16384             /* free space guaranteed before each read */
 #define READ_BUDGET (1024 * 1024)    /* bytes read per wake-up before others get a turn */
 #define OUT_HIGH_WATER (4u << 20)    /* stop reading a client whose replies pile up */
+#define PAUSED_IN_LIMIT (256u << 10) /* input kept from a paused publisher; then TCP holds it */
 #define IN_KEEP_CAP 4096             /* idle connections shrink their buffers back to this */
 #define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
 
@@ -59,6 +60,7 @@ void client_set_address(struct client *c, const struct sockaddr *sa)
 }
 
 static void set_events(struct client *c, unsigned events);
+static void unlink_paused(struct client *c);
 static void on_poll(uv_poll_t *h, int status, int events);
 
 struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len)
@@ -118,6 +120,21 @@ static void set_events(struct client *c, unsigned events)
         uv_poll_start(c->poll, (int)events, on_poll);
 }
 
+/* What to wait for: input unless our replies pile up or a paused publisher has sent enough
+ * for now (TCP then holds the rest back); output when a write could not finish. */
+static void update_events(struct client *c)
+{
+    unsigned ev = 0;
+
+    if (c->closing)
+        return;
+    if (c->out.len <= OUT_HIGH_WATER && !(c->paused && c->in.len >= PAUSED_IN_LIMIT))
+        ev |= UV_READABLE;
+    if (c->write_blocked)
+        ev |= UV_WRITABLE;
+    set_events(c, ev);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     struct client *c = h->data;
@@ -143,10 +160,13 @@ static int write_out(struct client *c)
         }
         if (n == -1 && errno == EINTR)
             continue;
-        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->write_blocked = true;
             return 0;
+        }
         return -1;
     }
+    c->write_blocked = false;
     return 0;
 }
 
@@ -198,6 +218,7 @@ void client_close(struct client *c, const char *reason)
     }
     (void)write_out(c); /* best effort: a CONNACK or DISCONNECT explaining the close */
     unlink_flush(c);
+    unlink_paused(c);
     if (c->ws == NULL)
         shutdown(c->fd, SHUT_RDWR);
     c->listener->clients--;
@@ -265,6 +286,11 @@ static int adopt_ws(struct client *c)
     c->poll = NULL;
     c->events = 0;
     if (ws_adopt(c) != 0) {
+        /* The socket is still ours: watch it again so the close takes the usual path. */
+        c->poll = malloc(sizeof(*c->poll));
+        if (c->poll == NULL || uv_poll_init(broker.loop, c->poll, c->fd) != 0)
+            abort(); /* nothing sane is left to do with this connection */
+        c->poll->data = c;
         client_close(c, "websocket adoption failed");
         return -1;
     }
@@ -286,17 +312,17 @@ static void flush_one(struct client *c)
         client_close(c, "bad socket read/write");
         return;
     }
-    if (c->out.len > 0) {
-        set_events(c, c->events | UV_WRITABLE);
-    } else {
-        unsigned ev = UV_READABLE;
+    if (c->out.len == 0)
         buf_shrink(&c->out, IN_KEEP_CAP);
-        set_events(c, ev);
-    }
+    update_events(c);
+    if (c->session != NULL)
+        deliver_caught_up(c->session);
 }
 
 void client_flush_all(void)
 {
+    if (broker.resume_pending)
+        client_resume_all();
     while (broker.flush_head != NULL) {
         struct client *c = broker.flush_head;
         broker.flush_head = c->flush_next;
@@ -347,9 +373,80 @@ static uint32_t max_in_packet(void)
     return m != 0 ? m : MQTT_MAX_PACKET;
 }
 
+/* While c is paused its PUBLISH, PUBREL, SUBSCRIBE... wait in order, but acknowledgements of
+ * what we sent it are independent of them and must flow: otherwise a client that both
+ * publishes and subscribes could never drain its own queue. Takes them out of c->in from off
+ * on. Returns -1 if c was closed. */
+static int process_acks_only(struct client *c, size_t off, uint32_t max_size)
+{
+    size_t pos = c->scan_pos > off ? c->scan_pos : off;
+
+    while (!c->closing) {
+        struct mqtt_frame f;
+        uint8_t reason = 0;
+        enum dec d = mqtt_frame_decode(c->in.data + pos, c->in.len - pos, max_size, &f, &reason);
+        if (d != DEC_DONE) {
+            c->scan_pos = pos; /* an error is reported when the frame's turn comes */
+            return 0;
+        }
+        if (f.type != MQTT_PUBACK && f.type != MQTT_PUBREC && f.type != MQTT_PUBCOMP &&
+            f.type != MQTT_PINGREQ) {
+            pos += f.total;
+            continue;
+        }
+        if (dispatch(c, &f) != 0)
+            return -1;
+        memmove(c->in.data + pos, c->in.data + pos + f.total, c->in.len - pos - f.total);
+        c->in.len -= f.total;
+    }
+    return -1;
+}
+
+void client_pause(struct client *c)
+{
+    if (c->paused || c->closing)
+        return;
+    c->paused = true;
+    c->paused_next = broker.paused_head;
+    broker.paused_head = c;
+}
+
+static void unlink_paused(struct client *c)
+{
+    struct client **pp = &broker.paused_head;
+
+    if (!c->paused)
+        return;
+    while (*pp != NULL && *pp != c)
+        pp = &(*pp)->paused_next;
+    if (*pp == c)
+        *pp = c->paused_next;
+    c->paused = false;
+}
+
+void client_resume_all(void)
+{
+    struct client *list = broker.paused_head;
+
+    broker.paused_head = NULL;
+    broker.resume_pending = false;
+    while (list != NULL) {
+        struct client *c = list;
+        list = c->paused_next;
+        c->paused = false;
+        if (c->closing)
+            continue;
+        client_process(c); /* may pause it again at once */
+        update_events(c);
+        if (!c->closing && c->out.len > 0)
+            client_want_flush(c);
+    }
+}
+
 void client_process(struct client *c)
 {
     size_t off = 0;
+    uint32_t max_size = max_in_packet();
 
     if (c->stage == STAGE_PROXY) {
         if (proxy_process(c) != 0 || c->stage == STAGE_PROXY)
@@ -361,11 +458,10 @@ void client_process(struct client *c)
         adopt_ws(c);
         return;
     }
-    while (c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) {
+    while ((c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) && !c->paused) {
         struct mqtt_frame f;
         uint8_t reason = 0;
-        enum dec d = mqtt_frame_decode(c->in.data + off, c->in.len - off, max_in_packet(), &f,
-                                       &reason);
+        enum dec d = mqtt_frame_decode(c->in.data + off, c->in.len - off, max_size, &f, &reason);
         if (d == DEC_NEED_MORE)
             break;
         if (d == DEC_ERROR) {
@@ -382,7 +478,10 @@ void client_process(struct client *c)
     }
     if (c->stage == STAGE_CLOSED)
         return;
+    if (c->paused && process_acks_only(c, off, max_size) != 0)
+        return;
     buf_consume(&c->in, off);
+    c->scan_pos = c->scan_pos > off ? c->scan_pos - off : 0;
     if (c->in.len == 0)
         buf_shrink(&c->in, IN_KEEP_CAP);
 }
@@ -403,6 +502,7 @@ static void client_read(struct client *c)
             size_t space = c->in.cap - c->in.len;
             c->in.len += (size_t)n;
             total += (size_t)n;
+            c->last_in = now_ms(); /* a paused publisher is alive even if its packets wait */
             broker.stats.bytes_received += (uint64_t)n;
             if ((size_t)n < space)
                 break; /* the socket is drained */
@@ -436,8 +536,7 @@ static void client_read(struct client *c)
     }
     if (total > 0)
         client_process(c);
-    if (!c->closing && c->out.len > OUT_HIGH_WATER)
-        set_events(c, UV_WRITABLE); /* back-pressure: no more input until our replies drain */
+    update_events(c);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)

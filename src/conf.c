@@ -21,10 +21,10 @@
 /* Lines configured by hand are short; this only bounds what a hostile file can make us hold. */
 #define CONF_MAX_INCLUDE_FILES 10000
 
-/* Built-in features that some options need. TLS and websockets arrive in later issues: until
- * then their options are parsed but refused at start-up by conf_validate(). */
+/* Built-in features that some options need. TLS arrives in a later issue: until then its
+ * options are parsed but refused at start-up by conf_validate(). */
 #define CONF_HAVE_TLS 0
-#define CONF_HAVE_WEBSOCKETS 0
+#define CONF_HAVE_WEBSOCKETS 1
 
 /* Context of the line being parsed. */
 struct conf_parse {
@@ -734,7 +734,7 @@ int conf_opt_protocol(struct conf_parse *p, const struct conf_opt *o, char *args
     if (strcmp(v, "mqtt") == 0)
         *f = PROTO_MQTT;
     else if (strcmp(v, "websockets") == 0)
-        *f = PROTO_WEBSOCKETS;     /* conf_validate() refuses it until websockets are built */
+        *f = PROTO_WEBSOCKETS;
     else if (strcmp(v, "http_api") == 0)
         return fail(p, ERR_NOT_SUPPORTED,
                     "Error: Option 'protocol http_api' is not supported by this build.");

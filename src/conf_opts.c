@@ -10,7 +10,7 @@
 /* Status of a row, in words (the release note's table is generated from these rules):
  * - typed rows and T_CUSTOM: implemented, the value lands in struct conf for the broker.
  *   TLS files and flags are parsed here but conf_validate() refuses them outside a PROXY
- *   listener until TLS is built; `protocol websockets` and `http_api` likewise.
+ *   listener until TLS is built; `protocol http_api` likewise.
  * - T_UNSUPPORTED: "Option 'X' is not supported by this build." at start-up, never silently
  *   dropped. `harmless` lists the values that equal what the broker does anyway (persistence
  *   false, mptcp false, global_max_clients -1, ...): those are accepted so that stock configs

@@ -13,6 +13,33 @@
 #include "subs.h"
 
 #define QOS0_OUT_LIMIT (8u << 20) /* a subscriber this far behind loses QoS 0 messages */
+#define BP_OUT_HIGH (1u << 20)    /* output waiting for one subscriber that pauses publishers */
+
+/* Queue length at which an online subscriber counts as behind: its publishers are paused
+ * (back-pressure) long before max_queued_messages would make us drop. */
+static uint32_t bp_queue_high(void)
+{
+    int m = broker.conf->max_queued_messages;
+
+    return m > 1 ? (uint32_t)m / 2 : m == 1 ? 1u : 1000u;
+}
+
+bool deliver_behind(const struct session *s)
+{
+    const struct client *c = s->client;
+
+    return c != NULL && (s->queue.count >= bp_queue_high() || c->out.len >= BP_OUT_HIGH);
+}
+
+void deliver_caught_up(const struct session *s)
+{
+    const struct client *c = s->client;
+
+    if (broker.paused_head == NULL || c == NULL)
+        return;
+    if (s->queue.count < bp_queue_high() / 2 + 1 && c->out.len < BP_OUT_HIGH / 2)
+        broker.resume_pending = true;
+}
 
 struct match;
 static struct buf scratch_props; /* reused by send_publish for subscription identifiers */
@@ -196,6 +223,8 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     if (online && qos == 0) {
         if (c->out.len > QOS0_OUT_LIMIT || !send_publish(c, m, 0, 0, retain, false, sub_id))
             broker.stats.msgs_dropped++;
+        else if (c->out.len >= BP_OUT_HIGH)
+            broker.congested = true;
         return;
     }
     if (!online && (!s->persistent || (qos == 0 && !broker.conf->queue_qos0_messages)))
@@ -217,6 +246,8 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
         start_flight(s, o, false);
     else
         outlist_push(&s->queue, o);
+    if (online && deliver_behind(s))
+        broker.congested = true;
 }
 
 void deliver_resume(struct session *s, bool resend)
@@ -283,6 +314,7 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
     outlist_unlink(&s->inflight, prev, o);
     outmsg_free(o);
     deliver_resume(s, false);
+    deliver_caught_up(s);
 }
 
 /* One match of the current message: merged per session so overlapping subscriptions deliver

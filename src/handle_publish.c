@@ -205,8 +205,11 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         msg_unref(m);
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
     }
+    broker.congested = false;
     size_t receivers = deliver_publish(m, c);
     msg_unref(m);
+    if (broker.congested)
+        client_pause(c); /* a receiver is behind: hold this publisher's next PUBLISH */
     if (p.qos > 0)
         send_ack(c, ack, p.packet_id, receivers > 0 ? 0 : RC_NO_MATCHING_SUBSCRIBERS);
     return 0;

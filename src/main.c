@@ -19,6 +19,7 @@
 #include "log.h"
 #include "retain.h"
 #include "subs.h"
+#include "ws.h"
 
 #define EXIT_CONFIG 3 /* Mosquitto's exit code for bad usage or configuration */
 #define TICK_MS 250
@@ -283,6 +284,7 @@ static void shutdown_broker(void)
         client_close(c, NULL);
     }
     listener_close_all();
+    ws_shutdown(); /* before close_walk: libwebsockets closes its own handles on our loop */
     uv_walk(broker.loop, close_walk, NULL);
     uv_run(broker.loop, UV_RUN_DEFAULT); /* let close callbacks free the clients */
     uv_loop_close(broker.loop);
@@ -339,6 +341,8 @@ int main(int argc, char **argv)
         broker.auth == NULL)
         return 1;
     if (listener_open_all() != 0)
+        return 1;
+    if (ws_init() != 0)
         return 1;
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;

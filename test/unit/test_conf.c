@@ -396,8 +396,7 @@ static void test_not_supported(void)
     expect_valid("persistence false\nautosave_interval 60\nmemory_limit 0\nmptcp false\n"
                  "global_max_clients -1\nenable_control_api false\ntls_keyform pem\n"
                  "retry_interval 20\ndhparamfile /x\n");
-    expect_invalid("listener 9001\nprotocol websockets\n", ERR_NOT_SUPPORTED,
-                   ":1: Error: Option 'protocol websockets' is not supported by this build.");
+    expect_valid("listener 9001\nprotocol websockets\n");   /* built with libwebsockets */
     expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\n", ERR_NOT_SUPPORTED,
                    ":1: Error: TLS (certfile) is not supported by this build.");
     expect_invalid("listener 8883\nrequire_certificate true\n", ERR_NOT_SUPPORTED,
