@@ -70,6 +70,7 @@ struct session {
     char *username;                /* owned: for ACL checks on delivery while offline */
     uint64_t mark_seq;             /* deliver.c: message seq this session was last matched for */
     uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
+    bool behind;                   /* deliver.c: it paused publishers and has not caught up */
 };
 
 struct will {
@@ -224,8 +225,8 @@ void deliver_resume(struct session *s, bool resend);
 void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);
 void outlist_clear(struct outlist *l);
 void deliver_free(void);
-bool deliver_behind(const struct session *s);     /* pause its publishers? */
-void deliver_caught_up(const struct session *s);  /* if so, schedule resuming them */          /* scratch buffers, at exit */
+/* A session that paused publishers has drained enough: schedule resuming them. */
+void deliver_caught_up(struct session *s);          /* scratch buffers, at exit */
 uint16_t session_next_pid(struct session *s);
 
 /* will.c */

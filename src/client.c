@@ -207,6 +207,7 @@ void client_close(struct client *c, const char *reason)
     if (s != NULL) {
         s->client = NULL;
         c->session = NULL;
+        deliver_caught_up(s); /* gone: whatever it held back may go on */
         if (!s->persistent) {
             session_free(s);
         } else {

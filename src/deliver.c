@@ -24,21 +24,28 @@ static uint32_t bp_queue_high(void)
     return m > 1 ? (uint32_t)m / 2 : m == 1 ? 1u : 1000u;
 }
 
-bool deliver_behind(const struct session *s)
+/* Marks an online session that is behind; the caller then pauses the publisher. */
+static void check_behind(struct session *s)
 {
     const struct client *c = s->client;
 
-    return c != NULL && (s->queue.count >= bp_queue_high() || c->out.len >= BP_OUT_HIGH);
+    if (c != NULL && (s->queue.count >= bp_queue_high() || c->out.len >= BP_OUT_HIGH)) {
+        s->behind = true;
+        broker.congested = true;
+    }
 }
 
-void deliver_caught_up(const struct session *s)
+void deliver_caught_up(struct session *s)
 {
     const struct client *c = s->client;
 
-    if (broker.paused_head == NULL || c == NULL)
+    if (!s->behind)
         return;
-    if (s->queue.count < bp_queue_high() / 2 + 1 && c->out.len < BP_OUT_HIGH / 2)
-        broker.resume_pending = true;
+    if (c == NULL || (s->queue.count < bp_queue_high() / 2 + 1 && c->out.len < BP_OUT_HIGH / 2)) {
+        s->behind = false;
+        if (broker.paused_head != NULL)
+            broker.resume_pending = true;
+    }
 }
 
 struct match;
@@ -223,14 +230,16 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     if (online && qos == 0) {
         if (c->out.len > QOS0_OUT_LIMIT || !send_publish(c, m, 0, 0, retain, false, sub_id))
             broker.stats.msgs_dropped++;
-        else if (c->out.len >= BP_OUT_HIGH)
-            broker.congested = true;
+        else
+            check_behind(s);
         return;
     }
     if (!online && (!s->persistent || (qos == 0 && !broker.conf->queue_qos0_messages)))
         return;
     if ((!online || !window_open(s) || s->queue.count > 0) && queue_full(s)) {
         broker.stats.msgs_dropped++;
+        if (online)
+            check_behind(s); /* hold the publisher: the next ones must not be lost too */
         return;
     }
     o = calloc(1, sizeof(*o));
@@ -246,8 +255,8 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
         start_flight(s, o, false);
     else
         outlist_push(&s->queue, o);
-    if (online && deliver_behind(s))
-        broker.congested = true;
+    if (online)
+        check_behind(s);
 }
 
 void deliver_resume(struct session *s, bool resend)
