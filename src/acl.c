@@ -395,43 +395,60 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
     return 0;
 }
 
-struct acl *acl_load(const char *path)
+int auth_read_lines(const char *path, const char *what, auth_line_fn fn, void *ctx)
 {
     FILE *f = fopen(path, "r");
-    struct acl *acl = NULL;
-    struct acl_list *cur;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    int lineno = 0;
+    int lineno = 0, rc = 0;
 
     if (f == NULL) {
-        log_err("Error: Unable to open acl_file \"%s\".", path);
-        return NULL;
+        log_err("Error: Unable to open %s \"%s\".", what, path);
+        return -1;
     }
-    acl = calloc(1, sizeof(*acl));
-    if (acl == NULL || (acl->users = hmap_new()) == NULL) {
-        log_err("Error: Out of memory reading acl_file \"%s\".", path);
-        goto fail;
-    }
-    cur = &acl->anon;
-    while ((n = getline(&line, &cap, f)) != -1) {
+    while (rc == 0 && (n = getline(&line, &cap, f)) != -1) {
         lineno++;
         while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
             line[--n] = '\0';
-        if (parse_line(acl, &cur, line, path, lineno) != 0)
-            goto fail;
+        rc = fn(ctx, line, path, lineno);
     }
-    if (ferror(f)) {
-        log_err("Error: Unable to read acl_file \"%s\".", path);
-        goto fail;
+    if (rc == 0 && ferror(f)) {
+        log_err("Error: Unable to read %s \"%s\".", what, path);
+        rc = -1;
     }
     free(line);
     fclose(f);
+    return rc == 0 ? 0 : -1;
+}
+
+struct acl_load_ctx {
+    struct acl *acl;
+    struct acl_list *cur;
+};
+
+static int acl_line(void *ctx, char *line, const char *path, int lineno)
+{
+    struct acl_load_ctx *lc = ctx;
+
+    return parse_line(lc->acl, &lc->cur, line, path, lineno);
+}
+
+struct acl *acl_load(const char *path)
+{
+    struct acl_load_ctx lc;
+    struct acl *acl = calloc(1, sizeof(*acl));
+
+    if (acl == NULL || (acl->users = hmap_new()) == NULL) {
+        log_err("Error: Out of memory reading acl_file \"%s\".", path);
+        acl_free(acl);
+        return NULL;
+    }
+    lc.acl = acl;
+    lc.cur = &acl->anon;
+    if (auth_read_lines(path, "acl_file", acl_line, &lc) != 0) {
+        acl_free(acl);
+        return NULL;
+    }
     return acl;
-fail:
-    free(line);
-    fclose(f);
-    acl_free(acl);
-    return NULL;
 }

@@ -9,6 +9,12 @@ struct acl;
 
 /* Reads path. On error logs "Error: ..." naming path:line and returns NULL. */
 struct acl *acl_load(const char *path);
+
+/* Reads path line by line (line ends and trailing white space stripped) and calls fn for each,
+ * stopping at the first non-zero return. what names the file in errors ("acl_file", "pwfile").
+ * Returns 0, or -1 after logging. Shared by the ACL and password file loaders. */
+typedef int (*auth_line_fn)(void *ctx, char *line, const char *path, int lineno);
+int auth_read_lines(const char *path, const char *what, auth_line_fn fn, void *ctx);
 void acl_free(struct acl *acl);
 
 /* access is a mask of enum acl_access bits; every bit asked for must be granted. clientid and

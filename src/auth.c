@@ -114,43 +114,24 @@ static int pwfile_line(struct hmap *users, char *line, const char *path, int lin
     return 0;
 }
 
+static int pwfile_line_cb(void *ctx, char *line, const char *path, int lineno)
+{
+    return pwfile_line(ctx, line, path, lineno);
+}
+
 static struct hmap *pwfile_load(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    struct hmap *users = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0;
+    struct hmap *users = hmap_new();
 
-    if (f == NULL) {
-        log_err("Error: Unable to open pwfile \"%s\".", path);
-        return NULL;
-    }
-    users = hmap_new();
     if (users == NULL) {
         log_err("Error: Out of memory reading password file \"%s\".", path);
-        goto fail;
+        return NULL;
     }
-    while ((n = getline(&line, &cap, f)) != -1) {
-        lineno++;
-        while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
-            line[--n] = '\0';
-        if (pwfile_line(users, line, path, lineno) != 0)
-            goto fail;
+    if (auth_read_lines(path, "pwfile", pwfile_line_cb, users) != 0) {
+        users_free(users);
+        return NULL;
     }
-    if (ferror(f)) {
-        log_err("Error: Unable to read pwfile \"%s\".", path);
-        goto fail;
-    }
-    free(line);
-    fclose(f);
     return users;
-fail:
-    free(line);
-    fclose(f);
-    users_free(users);
-    return NULL;
 }
 
 struct auth *auth_load(const struct security_conf *sec)
