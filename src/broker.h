@@ -58,7 +58,7 @@ struct session {
     char *id;                      /* owned */
     struct client *client;         /* NULL while offline */
     char **filters;                /* owned: subscribed filters, to leave the tree at the end */
-    size_t nfilters, cap_filters;
+    uint32_t nfilters, cap_filters;
     bool persistent;               /* survives disconnection */
     uint32_t expiry_interval;      /* v5 session expiry, seconds; UINT32_MAX = never */
     int64_t expire_at;             /* monotonic ms when offline; 0 = not scheduled */
@@ -66,7 +66,7 @@ struct session {
     struct outlist inflight;       /* sent, awaiting ack; in order */
     struct outlist queue;          /* waiting for a slot in the inflight window */
     uint16_t *in_qos2;             /* incoming QoS 2 packet ids awaiting PUBREL */
-    size_t n_in_qos2, cap_in_qos2;
+    uint32_t n_in_qos2, cap_in_qos2;
     char *username;                /* owned: for ACL checks on delivery while offline */
     uint64_t mark_seq;             /* deliver.c: message seq this session was last matched for */
     uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
@@ -79,43 +79,46 @@ struct will {
 };
 
 struct client {
-    int fd;
+    /* Pointers and 8-byte fields first, small ones last: this struct is most of what an idle
+     * connection costs, so it is laid out without padding holes. */
     uv_poll_t *poll;               /* owned; freed in its close callback */
-    unsigned events;               /* UV_READABLE / UV_WRITABLE currently requested */
     struct listener *listener;
-    enum client_stage stage;
     struct buf in;
     struct buf out;
-    char address[112];             /* peer host (or unix path); "<unknown>" before PROXY */
-    uint16_t port;
+    char *address;                 /* peer host or unix path: address_buf, or owned if long */
     char *id;                      /* owned; NULL before CONNECT */
     char *username;                /* owned; NULL if anonymous */
-    uint8_t version;               /* 3, 4, 5 once CONNECT is read */
-    uint8_t max_qos;
-    bool clean;
-    uint16_t keepalive;            /* seconds, as granted */
     int64_t last_in;               /* monotonic ms of the last packet read */
     int64_t deadline;              /* monotonic ms: PROXY/CONNECT must arrive before; 0 = none */
     struct session *session;
     struct will will;
+    char *proxy_cn;                /* owned; NULL if none */
+    char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
+    struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
+    size_t scan_pos;               /* while paused: c->in before this holds no acks */
+    struct client *paused_next;    /* broker.paused list */
+    struct client *flush_next;
+    struct client *next, *prev;    /* broker.clients */
+    int fd;
+    unsigned events;               /* UV_READABLE / UV_WRITABLE currently requested */
+    enum client_stage stage;
+    uint32_t out_max_packet;       /* client's Maximum Packet Size (v5), 0 = none */
+    uint16_t port;
+    uint16_t keepalive;            /* seconds, as granted */
+    uint16_t out_recv_max;         /* client's Receive Maximum: our inflight window */
+    uint16_t n_aliases;
+    uint8_t version;               /* 3, 4, 5 once CONNECT is read */
+    uint8_t max_qos;
+    bool clean;
     bool identity;                 /* username from a verified certificate */
     bool proxied;                  /* address came from a PROXY header */
     bool proxy_tls, proxy_cert;    /* TLS facts from the PROXY header */
-    char *proxy_cn;                /* owned; NULL if none */
-    uint32_t out_max_packet;       /* client's Maximum Packet Size (v5), 0 = none */
-    uint16_t out_recv_max;         /* client's Receive Maximum: our inflight window */
-    char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
-    uint16_t n_aliases;
-    struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
     bool want_flush;               /* on the flush list */
     bool write_blocked;            /* the last write hit EAGAIN: wait for writability */
     bool paused;                   /* back-pressure: its PUBLISHes wait (acks still flow) */
-    size_t scan_pos;               /* while paused: c->in before this holds no acks */
-    struct client *paused_next;    /* broker.paused list */
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;
-    struct client *flush_next;
-    struct client *next, *prev;    /* broker.clients */
+    char address_buf[46];          /* INET6_ADDRSTRLEN: any IP address fits */
 };
 
 struct stats {
@@ -172,6 +175,7 @@ void client_flush_all(void);
 void client_pause(struct client *c);
 void client_resume_all(void);
 void client_set_address(struct client *c, const struct sockaddr *sa);
+void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port);
 const char *client_name(const struct client *c); /* id, or "<unknown>" */
 void client_check_timeouts(int64_t now);
 /* For ws.c: bytes unwrapped from websocket frames, fed to the MQTT stage. */

@@ -29,33 +29,56 @@ const char *client_name(const struct client *c)
     return c->id != NULL ? c->id : "<unknown>";
 }
 
+void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port)
+{
+    char *p = c->address_buf;
+
+    if (c->address != NULL && c->address != c->address_buf)
+        free(c->address);
+    if (len >= sizeof(c->address_buf)) {
+        p = malloc(len + 1);
+        if (p == NULL) { /* keep what fits rather than lose the connection */
+            p = c->address_buf;
+            len = sizeof(c->address_buf) - 1;
+        }
+    }
+    memcpy(p, s, len);
+    p[len] = '\0';
+    c->address = p;
+    c->port = port;
+}
+
 void client_set_address(struct client *c, const struct sockaddr *sa)
 {
+    char host[INET6_ADDRSTRLEN] = "<unknown>";
+
     switch (sa->sa_family) {
     case AF_INET: {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, c->address, sizeof(c->address));
-        c->port = ntohs(in->sin_port);
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        client_set_address_str(c, host, strlen(host), ntohs(in->sin_port));
         break;
     }
     case AF_INET6: {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->address, sizeof(c->address));
-        c->port = ntohs(in6->sin6_port);
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        client_set_address_str(c, host, strlen(host), ntohs(in6->sin6_port));
         break;
     }
     case AF_UNIX: {
+        /* An accepted unix peer has no name of its own: show the listener's path. */
         const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
-        snprintf(c->address, sizeof(c->address), "%.*s", (int)sizeof(un->sun_path), un->sun_path);
-        if (c->address[0] == '\0')
-            snprintf(c->address, sizeof(c->address), "%s",
-                     c->listener && c->listener->conf->unix_path ? c->listener->conf->unix_path : "");
-        c->port = 0;
+        const char *path = un->sun_path;
+        size_t len = strnlen(un->sun_path, sizeof(un->sun_path));
+        if (len == 0 && c->listener != NULL && c->listener->conf->unix_path != NULL) {
+            path = c->listener->conf->unix_path;
+            len = strlen(path);
+        }
+        client_set_address_str(c, path, len, 0);
         break;
     }
     default:
-        snprintf(c->address, sizeof(c->address), "<unknown>");
-        c->port = 0;
+        client_set_address_str(c, host, strlen(host), 0);
     }
 }
 
@@ -135,15 +158,22 @@ static void update_events(struct client *c)
     set_events(c, ev);
 }
 
+static void client_free_memory(struct client *c)
+{
+    buf_free(&c->in);
+    buf_free(&c->out);
+    if (c->address != c->address_buf)
+        free(c->address);
+    free(c->poll);
+    free(c);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     struct client *c = h->data;
 
     close(c->fd);
-    buf_free(&c->in);
-    buf_free(&c->out);
-    free(c->poll);
-    free(c);
+    client_free_memory(c);
 }
 
 /* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
@@ -268,9 +298,7 @@ void client_ws_destroyed(struct client *c)
 {
     if (!c->closing)
         client_close(c, "connection closed by client");
-    buf_free(&c->in);
-    buf_free(&c->out);
-    free(c);
+    client_free_memory(c);
 }
 
 /* Our poll handle is gone but the socket now belongs to libwebsockets: keep the fd open. */
@@ -314,7 +342,7 @@ static void flush_one(struct client *c)
         return;
     }
     if (c->out.len == 0)
-        buf_shrink(&c->out, IN_KEEP_CAP);
+        buf_free(&c->out); /* idle connections hold no buffers; a busy one reallocates cheaply */
     update_events(c);
     if (c->session != NULL)
         deliver_caught_up(c->session);

@@ -67,8 +67,7 @@ static void take_address(struct client *c, const struct proxy_info *info)
         return; /* UNKNOWN: the socket's own address is all there is */
     if (info->src.ss_family == AF_UNIX) {
         const struct sockaddr_un *un = (const struct sockaddr_un *)&info->src;
-        snprintf(c->address, sizeof(c->address), "%.*s", (int)sizeof(un->sun_path), un->sun_path);
-        c->port = 0;
+        client_set_address_str(c, un->sun_path, strnlen(un->sun_path, sizeof(un->sun_path)), 0);
     } else {
         client_set_address(c, (const struct sockaddr *)&info->src);
     }
@@ -148,7 +147,7 @@ int proxy_process(struct client *c)
     if (d == DEC_ERROR) {
         /* The header's own address is named when the decoder got that far (a bad TLV);
          * the proxy's address goes in a second line for whoever debugs the proxy. */
-        char proxy_addr[sizeof(c->address)];
+        char proxy_addr[INET6_ADDRSTRLEN + 8];
         uint16_t proxy_port = c->port;
         snprintf(proxy_addr, sizeof(proxy_addr), "%s", c->address);
         broker.stats.proxy_corrupt++;
