@@ -11,6 +11,22 @@
 
 enum topic_check { TOPIC_OK, TOPIC_BAD_UTF8, TOPIC_WILDCARD };
 
+/* Byte classes for the topic scan: 0 plain ASCII, 1 control character, 2 wildcard, 3 the
+ * start of a multi-byte sequence. A table keeps the common all-ASCII topic at one load and one
+ * test per byte: this runs for every PUBLISH. */
+#define TC_CTRL 1
+#define TC_WILD 2
+#define TC_HIGH 3
+#define R4(x) x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+static const uint8_t topic_class[256] = {
+    R16(TC_CTRL), R16(TC_CTRL),                                  /* 0x00..0x1f */
+    0, 0, 0, TC_WILD, 0, 0, 0, 0, 0, 0, 0, TC_WILD, 0, 0, 0, 0,  /* 0x20..0x2f: '#' '+' */
+    R16(0), R16(0), R16(0), R16(0), R16(0),                      /* 0x30..0x7f, fixed below */
+    R16(TC_HIGH), R16(TC_HIGH), R16(TC_HIGH), R16(TC_HIGH),      /* 0x80..0xff */
+    R16(TC_HIGH), R16(TC_HIGH), R16(TC_HIGH), R16(TC_HIGH),
+};
+
 /* One pass over the usual all-ASCII topic does both the UTF-8 and the wildcard check. */
 static enum topic_check publish_topic_check(const uint8_t *t, size_t len)
 {
@@ -18,8 +34,11 @@ static enum topic_check publish_topic_check(const uint8_t *t, size_t len)
 
     for (i = 0; i < len; i++) {
         uint8_t c = t[i];
+        uint8_t k = topic_class[c];
 
-        if (c >= 0x80) {
+        if (k == 0 && c != 0x7f)
+            continue;
+        if (k == TC_HIGH) {
             /* '+' and '#' never occur inside a multi-byte sequence, so memchr is exact. */
             if (!utf8_valid(t + i, len - i))
                 return TOPIC_BAD_UTF8;
@@ -27,10 +46,9 @@ static enum topic_check publish_topic_check(const uint8_t *t, size_t len)
                 return TOPIC_WILDCARD;
             return TOPIC_OK;
         }
-        if (c < 0x20 || c == 0x7f)
-            return TOPIC_BAD_UTF8;
-        if (c == '+' || c == '#')
+        if (k == TC_WILD)
             return TOPIC_WILDCARD;
+        return TOPIC_BAD_UTF8; /* control characters, 0x7f included */
     }
     return TOPIC_OK;
 }

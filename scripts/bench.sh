@@ -150,11 +150,12 @@ SCENARIOS=(
 "fanin_q2|fan-in 8->1, QoS 2, 20 in flight per publisher|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "fanin_q2_w100|fan-in 8->1, QoS 2, 100 in flight per publisher (loss check)|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 100 --count 100000|lost:lo"
 "fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
-"subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 100 --duration 3|msgs_per_s:hi"
+"subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0, 1000 in flight|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 1000 --duration 3|msgs_per_s:hi"
 "lat_q0|latency at 10 k msgs/s, QoS 0|--pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "lat_q1|latency at 10 k msgs/s, QoS 1|--pub 1 --sub 1 --qos 1 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "lat_q0_haproxy|latency at 10 k msgs/s via HAProxy, QoS 0|HAPROXY --pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "lat_q1_haproxy|latency at 10 k msgs/s via HAProxy, QoS 1|HAPROXY --pub 1 --sub 1 --qos 1 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"lat_q0_haproxy_plain|latency at 10 k msgs/s via HAProxy without PROXY (both), QoS 0|HAPROXYPLAIN --pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "storm|connection storm, 3000 connections|--storm 3000|broker_cpu_us_per_conn:lo conn_per_s:hi"
 "idle|10000 idle connections|--idle --connections 10000|rss_bytes_per_conn:lo"
 )
@@ -187,7 +188,10 @@ run_one() {
         bin=$THEIRS
     fi
     local via_haproxy=0
-    if [[ $args == HAPROXY* ]]; then
+    if [[ $args == HAPROXYPLAIN* ]]; then
+        via_haproxy=1      # the same path without the header: what PROXY v2 itself costs
+        args=${args#HAPROXYPLAIN }
+    elif [[ $args == HAPROXY* ]]; then
         via_haproxy=1
         args=${args#HAPROXY }
         [ "$who" = A ] && [ "$OURS_PROXY" = 1 ] && proxy=1
@@ -289,7 +293,7 @@ measure_syscalls() {  # BROKER-LETTER BIN
         calls=$(awk '$NF == "total" {print $(NF-2)}' "$WORK/strace.$port" 2>/dev/null)
     fi
     if [[ $calls =~ ^[0-9]+$ ]] && [ -n "$delivered" ] && [ "$delivered" -gt 0 ]; then
-        record syscalls "$1" 1 "{\"syscalls_per_msg\": $(python3 -c "print(round($calls/$delivered, 2))"), \"via\": \"$how\", \"ok\": true}"
+        record syscalls "$1" 1 "{\"syscalls_per_msg\": $(python3 -c "print(round($calls/$delivered, 4))"), \"via\": \"$how\", \"ok\": true}"
     else
         record syscalls "$1" 1 "syscall count failed ($how)"
     fi
@@ -344,7 +348,9 @@ def cell(sc, who, key):
 def fmt(v, key):
     if v is None:
         return "-"
-    if key.endswith("_us") or key == "syscalls_per_msg":
+    if key == "syscalls_per_msg":
+        return "%.4f" % v
+    if key.endswith("_us"):
         return "%.1f" % v
     return "{:,.0f}".format(v)
 
@@ -415,7 +421,7 @@ set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.8
 set logscale y 2
-set yrange [0.125:8]
+set yrange [0.125:256]
 set grid ytics
 set xtics rotate by -40 scale 0 font ",9"
 set key off

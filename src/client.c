@@ -17,11 +17,10 @@
 #include "packet.h"
 #include "ws.h"
 
-#define READ_CHUNK 16384             /* free space guaranteed before each read */
+#define READ_CHUNK 65536             /* free space guaranteed before each read */
 #define READ_BUDGET (1024 * 1024)    /* bytes read per wake-up before others get a turn */
 #define OUT_HIGH_WATER (4u << 20)    /* stop reading a client whose replies pile up */
 #define PAUSED_IN_LIMIT (256u << 10) /* input kept from a paused publisher; then TCP holds it */
-#define IN_KEEP_CAP 4096             /* idle connections shrink their buffers back to this */
 #define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
 
 const char *client_name(const struct client *c)
@@ -341,8 +340,6 @@ static void flush_one(struct client *c)
         client_close(c, "bad socket read/write");
         return;
     }
-    if (c->out.len == 0)
-        buf_free(&c->out); /* idle connections hold no buffers; a busy one reallocates cheaply */
     update_events(c);
     if (c->session != NULL)
         deliver_caught_up(c->session);
@@ -511,8 +508,6 @@ void client_process(struct client *c)
         return;
     buf_consume(&c->in, off);
     c->scan_pos = c->scan_pos > off ? c->scan_pos - off : 0;
-    if (c->in.len == 0)
-        buf_shrink(&c->in, IN_KEEP_CAP);
 }
 
 /* Reads everything the socket holds (up to a budget), then processes it. */
@@ -595,6 +590,12 @@ void client_check_timeouts(int64_t now)
 
     while (c != NULL) {
         struct client *next = c->next;
+        /* Buffers stay with busy connections between reads and flushes, and go back to the
+         * allocator once a connection has nothing in them: idle ones cost no buffer memory. */
+        if (c->in.len == 0)
+            buf_free(&c->in);
+        if (c->out.len == 0)
+            buf_free(&c->out);
         if (c->stage == STAGE_PROXY && now >= c->deadline) {
             proxy_timeout(c);
         } else if (c->stage == STAGE_CONNECT && now >= c->deadline) {

@@ -198,9 +198,12 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     if (m == NULL)
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
     m->expiry = expiry;
-    m->source_id = strdup(c->id);
-    if (c->username != NULL)
-        m->source_user = strdup(c->username);
+    if (p.retain && broker.conf->check_retain_source) {
+        /* Only a retained message outlives this call and needs to remember its publisher. */
+        m->source_id = strdup(c->id);
+        if (c->username != NULL)
+            m->source_user = strdup(c->username);
+    }
     if (p.qos == 2 && !qos2_add(c->session, p.packet_id)) {
         msg_unref(m);
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");

@@ -340,6 +340,16 @@ int main(int argc, char **argv)
     if (broker.sessions == NULL || broker.subs == NULL || broker.retain == NULL ||
         broker.auth == NULL)
         return 1;
+    /* Signals first: a SIGTERM sent as soon as the port answers must already mean a clean
+     * shutdown, not the default action. */
+    signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, not a crash */
+    (void)sig_pipe_dummy;
+    uv_signal_init(broker.loop, &sig_int);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_init(broker.loop, &sig_term);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_init(broker.loop, &sig_hup);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
     if (listener_open_all() != 0)
         return 1;
     if (ws_init() != 0)
@@ -349,14 +359,6 @@ int main(int argc, char **argv)
     if (drop_privileges(&conf) != 0)
         return 1;
 
-    signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, not a crash */
-    (void)sig_pipe_dummy;
-    uv_signal_init(broker.loop, &sig_int);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
-    uv_signal_init(broker.loop, &sig_term);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_init(broker.loop, &sig_hup);
-    uv_signal_start(&sig_hup, on_signal, SIGHUP);
     uv_check_init(broker.loop, &flush_check);
     uv_check_start(&flush_check, on_check);
     uv_timer_init(broker.loop, &tick_timer);
