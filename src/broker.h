@@ -55,21 +55,22 @@ struct outlist {
 };
 
 struct session {
+    /* Laid out without padding holes: one per client, offline ones included. */
     char *id;                      /* owned */
     struct client *client;         /* NULL while offline */
     char **filters;                /* owned: subscribed filters, to leave the tree at the end */
-    uint32_t nfilters, cap_filters;
-    bool persistent;               /* survives disconnection */
-    uint32_t expiry_interval;      /* v5 session expiry, seconds; UINT32_MAX = never */
     int64_t expire_at;             /* monotonic ms when offline; 0 = not scheduled */
-    uint16_t last_pid;
     struct outlist inflight;       /* sent, awaiting ack; in order */
     struct outlist queue;          /* waiting for a slot in the inflight window */
     uint16_t *in_qos2;             /* incoming QoS 2 packet ids awaiting PUBREL */
-    uint32_t n_in_qos2, cap_in_qos2;
     char *username;                /* owned: for ACL checks on delivery while offline */
     uint64_t mark_seq;             /* deliver.c: message seq this session was last matched for */
+    uint32_t nfilters, cap_filters;
+    uint32_t expiry_interval;      /* v5 session expiry, seconds; UINT32_MAX = never */
+    uint32_t n_in_qos2, cap_in_qos2;
     uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
+    uint16_t last_pid;
+    bool persistent;               /* survives disconnection */
     bool behind;                   /* deliver.c: it paused publishers and has not caught up */
 };
 
@@ -86,7 +87,8 @@ struct client {
     struct buf in;
     struct buf out;
     char *address;                 /* peer host or unix path: address_buf, or owned if long */
-    char *id;                      /* owned; NULL before CONNECT */
+    char *id;                      /* NULL before CONNECT; owned until the session is attached,
+                                    * then borrowed from session->id (one copy per client) */
     char *username;                /* owned; NULL if anonymous */
     int64_t last_in;               /* monotonic ms of the last packet read */
     int64_t deadline;              /* monotonic ms: PROXY/CONNECT must arrive before; 0 = none */
@@ -118,6 +120,7 @@ struct client {
     bool paused;                   /* back-pressure: its PUBLISHes wait (acks still flow) */
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;
+    bool id_borrowed;              /* id points at session->id */
     char address_buf[46];          /* INET6_ADDRSTRLEN: any IP address fits */
 };
 

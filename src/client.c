@@ -83,6 +83,7 @@ void client_set_address(struct client *c, const struct sockaddr *sa)
 
 static void set_events(struct client *c, unsigned events);
 static void unlink_paused(struct client *c);
+static void own_input(struct client *c);
 static void on_poll(uv_poll_t *h, int status, int events);
 
 struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len)
@@ -259,7 +260,8 @@ void client_close(struct client *c, const char *reason)
     if (c->next != NULL)
         c->next->prev = c->prev;
     broker.nclients--;
-    free(c->id);
+    if (!c->id_borrowed)
+        free(c->id);
     c->id = NULL;
     free(c->username);
     c->username = NULL;
@@ -309,6 +311,9 @@ static void on_poll_released(uv_handle_t *h)
 /* Hands c's socket (and the bytes read so far) to libwebsockets. */
 static int adopt_ws(struct client *c)
 {
+    own_input(c); /* libwebsockets keeps the bytes: they cannot stay in the shared buffer */
+    if (c->closing)
+        return -1;
     uv_poll_stop(c->poll);
     uv_close((uv_handle_t *)c->poll, on_poll_released);
     c->poll = NULL;
@@ -340,6 +345,10 @@ static void flush_one(struct client *c)
         client_close(c, "bad socket read/write");
         return;
     }
+    /* A small drained buffer (a CONNACK, a PINGRESP) goes back at once: that is what keeps idle
+     * connections cheap. A large one is a busy subscriber's and waits for the idle sweep. */
+    if (c->out.len == 0 && c->out.cap <= 256)
+        buf_free(&c->out);
     update_events(c);
     if (c->session != NULL)
         deliver_caught_up(c->session);
@@ -410,7 +419,9 @@ static int process_acks_only(struct client *c, size_t off, uint32_t max_size)
     while (!c->closing) {
         struct mqtt_frame f;
         uint8_t reason = 0;
-        enum dec d = mqtt_frame_decode(c->in.data + pos, c->in.len - pos, max_size, &f, &reason);
+        enum dec d = pos < c->in.len ? mqtt_frame_decode(c->in.data + pos, c->in.len - pos,
+                                                         max_size, &f, &reason)
+                                     : DEC_NEED_MORE;
         if (d != DEC_DONE) {
             c->scan_pos = pos; /* an error is reported when the frame's turn comes */
             return 0;
@@ -484,7 +495,8 @@ void client_process(struct client *c)
         adopt_ws(c);
         return;
     }
-    while ((c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) && !c->paused) {
+    while ((c->stage == STAGE_CONNECT || c->stage == STAGE_MQTT) && !c->paused &&
+           off < c->in.len) { /* (an empty buffer may have no storage at all) */
         struct mqtt_frame f;
         uint8_t reason = 0;
         enum dec d = mqtt_frame_decode(c->in.data + off, c->in.len - off, max_size, &f, &reason);
@@ -511,55 +523,71 @@ void client_process(struct client *c)
 }
 
 /* Reads everything the socket holds (up to a budget), then processes it. */
+/* Reads land in one shared buffer whenever the connection has no partial packet waiting, and
+ * are processed there: most reads end on a packet boundary, so most connections never own an
+ * input buffer. Only a partial packet is copied into c->in. */
+static uint8_t read_buf[READ_CHUNK];
+
+/* Gives c its own copy of input still held in the shared buffer (or nothing, if none). */
+static void own_input(struct client *c)
+{
+    struct buf heap;
+
+    if (c->in.data != read_buf)
+        return;
+    buf_init(&heap);
+    if (c->in.len > 0 && !buf_append(&heap, read_buf, c->in.len)) {
+        c->in = heap;
+        client_close(c, "out of memory");
+        return;
+    }
+    c->in = heap;
+}
+
 static void client_read(struct client *c)
 {
     size_t total = 0;
 
-    while (total < READ_BUDGET) {
+    while (total < READ_BUDGET && !c->closing) {
         ssize_t n;
-        if (!buf_reserve(&c->in, READ_CHUNK)) {
+        size_t space;
+
+        if (c->in.len == 0) {
+            buf_free(&c->in);
+            c->in = (struct buf){ read_buf, 0, sizeof(read_buf) };
+        } else if (!buf_reserve(&c->in, READ_CHUNK)) {
             client_close(c, "out of memory");
             return;
         }
-        n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+        space = c->in.cap - c->in.len;
+        n = read(c->fd, c->in.data + c->in.len, space);
         if (n > 0) {
-            size_t space = c->in.cap - c->in.len;
             c->in.len += (size_t)n;
             total += (size_t)n;
             c->last_in = now_ms(); /* a paused publisher is alive even if its packets wait */
             broker.stats.bytes_received += (uint64_t)n;
+            client_process(c);
+            own_input(c);
             if ((size_t)n < space)
                 break; /* the socket is drained */
             continue;
         }
-        if (n == 0) {
-            if (total > 0)
-                client_process(c); /* what arrived before the FIN still counts */
-            if (!c->closing) {
-                if (c->stage == STAGE_PROXY)
-                    proxy_closed(c);
-                else
-                    client_close(c, "connection closed by client");
-            }
-            return;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            break;
         int err = errno;
-        if (total > 0)
-            client_process(c);
+        own_input(c);
+        if (n == -1 && err == EINTR)
+            continue;
+        if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK))
+            break;
         if (c->closing)
             return;
         if (c->stage == STAGE_PROXY)
             proxy_closed(c); /* a proxy's layer-4 health check resets: not worth a line */
+        else if (n == 0 || err == ECONNRESET)
+            client_close(c, "connection closed by client");
         else
-            client_close(c, err == ECONNRESET ? "connection closed by client" : "bad socket read/write");
+            client_close(c, "bad socket read/write");
         return;
     }
-    if (total > 0)
-        client_process(c);
     update_events(c);
 }
 

@@ -345,6 +345,12 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     s->username = c->username ? strdup(c->username) : NULL;
     s->client = c;
     c->session = s;
+    /* The session keeps the one copy of the id; the connection borrows it while attached. */
+    free(c->id);
+    c->id = s->id;
+    c->id_borrowed = true;
+    if (assigned != NULL)
+        assigned = c->id;
 
     c->stage = STAGE_MQTT;
     c->deadline = 0;

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 16 bytes a slot: the hash is recomputed when needed rather than stored, since the sessions
+ * map holds one slot per client and idle connections are counted in bytes. */
 struct slot {
     const char *key;
     void *value;
-    uint32_t hash;
 };
 
 struct hmap {
@@ -57,7 +58,7 @@ static size_t find(const struct hmap *h, const char *key, uint32_t hash)
     size_t i = hash & mask;
 
     while (h->slots[i].key != NULL) {
-        if (h->slots[i].hash == hash && strcmp(h->slots[i].key, key) == 0)
+        if (strcmp(h->slots[i].key, key) == 0)
             return i;
         i = (i + 1) & mask;
     }
@@ -83,7 +84,7 @@ static int grow(struct hmap *h)
     h->cap = oldcap * 2;
     for (size_t i = 0; i < oldcap; i++) {
         if (old[i].key != NULL)
-            h->slots[find(h, old[i].key, old[i].hash)] = old[i];
+            h->slots[find(h, old[i].key, hash_str(old[i].key))] = old[i];
     }
     free(old);
     return 0;
@@ -101,7 +102,6 @@ int hmap_put(struct hmap *h, const char *key, void *value)
         h->count++;
     h->slots[i].key = key;
     h->slots[i].value = value;
-    h->slots[i].hash = hash;
     return 0;
 }
 
@@ -119,7 +119,7 @@ void *hmap_del(struct hmap *h, const char *key)
     /* Backward shift: move later entries of the probe run into the hole when that brings them
      * no further from their home slot. */
     for (size_t j = (i + 1) & mask; h->slots[j].key != NULL; j = (j + 1) & mask) {
-        size_t home = h->slots[j].hash & mask;
+        size_t home = hash_str(h->slots[j].key) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             h->slots[i] = h->slots[j];
             h->slots[j].key = NULL;

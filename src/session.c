@@ -41,8 +41,13 @@ void session_free(struct session *s)
     outlist_clear(&s->queue);
     free(s->in_qos2);
     free(s->username);
-    if (s->client != NULL)
+    if (s->client != NULL) {
         s->client->session = NULL;
+        if (s->client->id_borrowed && s->client->id == s->id) {
+            s->client->id = NULL;
+            s->client->id_borrowed = false;
+        }
+    }
     free(s->id);
     free(s);
 }

@@ -178,6 +178,11 @@ class Broker:
         for f in ("_out", "_err"):
             if hasattr(self, f):
                 getattr(self, f).close()
+        if problem is None:
+            # A sanitizer report is never expected, even from a broker that was meant to exit.
+            out = self.output()
+            if "runtime error:" in out or "Sanitizer" in out:
+                problem = "sanitizer report from the broker:\n%s" % out
         if self._own_tmp and not os.environ.get("ITEST_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
         if problem is not None:

@@ -482,15 +482,27 @@ class Broker:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
+        """SIGTERM and a clean exit are required: under ASan/UBSan a leak or a sanitizer report
+        makes the exit code non-zero, and such a report fails the test even after a crash."""
+        problem = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(10)
+                if self.proc.wait(10) != 0:
+                    problem = "broker exit code %d at stop" % self.proc.returncode
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                problem = "broker did not stop on SIGTERM"
         if getattr(self, "out", None):
             self.out.close()
+            self.out = None
+        if self.proc is not None:
+            out = self.output()
+            if "runtime error:" in out or "Sanitizer" in out:
+                problem = "sanitizer report from the broker"
+            if problem is not None:
+                raise AssertionError("%s:\n%s" % (problem, out[-3000:]))
 
 
 class SysWatcher:
@@ -770,6 +782,7 @@ class HAProxy:
                 self.proc.wait()
         if getattr(self, "out", None):
             self.out.close()
+            self.out = None
 
 
 def client_via(port, tls_cert=None, tls=False, bind="127.0.0.2", timeout=5.0):
