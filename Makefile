@@ -37,6 +37,10 @@ install: build
 	install -m 755 $(BUILD)/apps/mosquitto_passwd $(DESTDIR)$(prefix)/bin/mosquitto_passwd
 	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
 	install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf.example
+	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man5 $(DESTDIR)$(prefix)/share/man/man8
+	install -m 644 man/mosquitto_passwd.1 $(DESTDIR)$(prefix)/share/man/man1/
+	install -m 644 man/mosquitto.conf.5 $(DESTDIR)$(prefix)/share/man/man5/
+	install -m 644 man/mosquitto.8 $(DESTDIR)$(prefix)/share/man/man8/
 
 bench: build
 	@bash scripts/bench.sh
