@@ -53,25 +53,6 @@ static enum dec dec_str(const char *s, struct proxy_info *in, size_t *used)
     return decode(s, strlen(s), in, used, &why);
 }
 
-static bool addr_is(const struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-    char text[INET6_ADDRSTRLEN];
-
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-
-        inet_ntop(AF_INET, &s->sin_addr, text, sizeof(text));
-        return strcmp(text, ip) == 0 && ntohs(s->sin_port) == port;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-
-        inet_ntop(AF_INET6, &s->sin6_addr, text, sizeof(text));
-        return strcmp(text, ip) == 0 && ntohs(s->sin6_port) == port;
-    }
-    return false;
-}
-
 /* Every proper prefix of a good line waits for more. */
 static void assert_prefixes_wait(const char *line)
 {
@@ -129,14 +110,6 @@ static const struct vec vecs[] = {
 };
 #define NVECS (sizeof(vecs) / sizeof(vecs[0]))
 
-static uint8_t *load(const struct vec *v, size_t *len)
-{
-    char rel[256];
-
-    snprintf(rel, sizeof(rel), "proxy/%s.bin", v->name);
-    return unit_read_vector(rel, len);
-}
-
 static void test_vectors_decode(void)
 {
     for (size_t k = 0; k < NVECS; k++) {
@@ -144,7 +117,7 @@ static void test_vectors_decode(void)
         struct proxy_info in;
         size_t len, used;
         const char *why;
-        uint8_t *b = load(v, &len);
+        uint8_t *b = unit_read_proxy_vector(v->name, &len);
 
         CU_ASSERT_EQUAL_FATAL(len, v->total_len);
         CU_ASSERT_EQUAL(decode(b, len, &in, &used, &why), DEC_DONE);
@@ -153,8 +126,8 @@ static void test_vectors_decode(void)
         CU_ASSERT_EQUAL(in.has_addr, v->has_addr);
         if (v->has_addr) {
             CU_ASSERT_EQUAL(in.src.ss_family, v->family);
-            CU_ASSERT(addr_is(&in.src, v->src, v->sport));
-            CU_ASSERT(addr_is(&in.dst, v->dst, v->dport));
+            CU_ASSERT(unit_addr_is(&in.src, v->src, v->sport));
+            CU_ASSERT(unit_addr_is(&in.dst, v->dst, v->dport));
         }
         for (size_t cut = 0; cut < v->header_len; cut++)
             CU_ASSERT_EQUAL(decode(b, cut, &in, &used, &why), DEC_NEED_MORE);
@@ -171,7 +144,7 @@ static void test_vectors_every_byte_value(void)
 {
     for (size_t k = 0; k < NVECS; k++) {
         size_t len, n = vecs[k].header_len;
-        uint8_t *b = load(&vecs[k], &len);
+        uint8_t *b = unit_read_proxy_vector(vecs[k].name, &len);
         uint8_t *q = unit_copy(b, n);
 
         for (size_t pos = 0; pos < n; pos++) {
@@ -208,13 +181,13 @@ static void test_upstream_success_lines(void)
                     DEC_DONE);
     CU_ASSERT_EQUAL(used, 42);
     CU_ASSERT(in.has_addr);
-    CU_ASSERT(addr_is(&in.src, "192.0.2.5", 6275));
-    CU_ASSERT(addr_is(&in.dst, "127.0.0.1", 1234));
+    CU_ASSERT(unit_addr_is(&in.src, "192.0.2.5", 6275));
+    CU_ASSERT(unit_addr_is(&in.dst, "127.0.0.1", 1234));
     CU_ASSERT_EQUAL(((struct sockaddr_in *)&in.src)->sin_port, htons(6275)); /* network order */
     CU_ASSERT_EQUAL(dec_str("PROXY TCP6 2001:db8:506:708:900::1 ::1 6275 1234\r\n", &in, &used),
                     DEC_DONE);
-    CU_ASSERT(addr_is(&in.src, "2001:db8:506:708:900::1", 6275));
-    CU_ASSERT(addr_is(&in.dst, "::1", 1234));
+    CU_ASSERT(unit_addr_is(&in.src, "2001:db8:506:708:900::1", 6275));
+    CU_ASSERT(unit_addr_is(&in.dst, "::1", 1234));
     CU_ASSERT_EQUAL(dec_str("PROXY UNKNOWN \r\n", &in, &used), DEC_DONE); /* with a space */
     CU_ASSERT_EQUAL(used, 16);
     CU_ASSERT(!in.has_addr);
@@ -257,14 +230,14 @@ static void test_limits(void)
                  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n");
     CU_ASSERT_EQUAL(strlen(line), 104);
     CU_ASSERT_EQUAL(dec_str(line, &in, &used), DEC_DONE);
-    CU_ASSERT(addr_is(&in.src, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535));
+    CU_ASSERT(unit_addr_is(&in.src, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535));
     /* The longest TCP4 line: 56 bytes; ports at both ends of the range. */
     CU_ASSERT_EQUAL(dec_str("PROXY TCP4 255.255.255.255 255.255.255.255 65535 1\r\n", &in, &used),
                     DEC_DONE);
-    CU_ASSERT(addr_is(&in.dst, "255.255.255.255", 1));
+    CU_ASSERT(unit_addr_is(&in.dst, "255.255.255.255", 1));
     CU_ASSERT_EQUAL(dec_str("PROXY TCP4 0.0.0.0 10.0.100.9 1 65535\r\n", &in, &used), DEC_DONE);
-    CU_ASSERT(addr_is(&in.src, "0.0.0.0", 1));
-    CU_ASSERT(addr_is(&in.dst, "10.0.100.9", 65535));
+    CU_ASSERT(unit_addr_is(&in.src, "0.0.0.0", 1));
+    CU_ASSERT(unit_addr_is(&in.dst, "10.0.100.9", 65535));
     /* Exactly 107 bytes with CRLF: accepted. */
     memset(line, 'x', sizeof(line));
     memcpy(line, "PROXY UNKNOWN ", 14);
@@ -286,8 +259,8 @@ static void test_limits(void)
     /* IPv6 spellings inet_pton knows: mixed case, IPv4 tail. */
     CU_ASSERT_EQUAL(dec_str("PROXY TCP6 ::FFFF:192.0.2.5 FE80::1 6275 1234\r\n", &in, &used),
                     DEC_DONE);
-    CU_ASSERT(addr_is(&in.src, "::ffff:192.0.2.5", 6275));
-    CU_ASSERT(addr_is(&in.dst, "fe80::1", 1234));
+    CU_ASSERT(unit_addr_is(&in.src, "::ffff:192.0.2.5", 6275));
+    CU_ASSERT(unit_addr_is(&in.dst, "fe80::1", 1234));
 }
 
 /* ---- bad lines -------------------------------------------------------------------------- */

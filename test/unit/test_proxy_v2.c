@@ -168,25 +168,6 @@ static bool str_is(struct proxy_str s, const char *want)
     return s.p != NULL && s.len == strlen(want) && memcmp(s.p, want, s.len) == 0;
 }
 
-static bool addr_is(const struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-    char text[INET6_ADDRSTRLEN];
-
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-
-        inet_ntop(AF_INET, &s->sin_addr, text, sizeof(text));
-        return strcmp(text, ip) == 0 && ntohs(s->sin_port) == port;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-
-        inet_ntop(AF_INET6, &s->sin6_addr, text, sizeof(text));
-        return strcmp(text, ip) == 0 && ntohs(s->sin6_port) == port;
-    }
-    return false;
-}
-
 static const char *unix_path(const struct sockaddr_storage *ss)
 {
     return ((const struct sockaddr_un *)ss)->sun_path;
@@ -283,14 +264,6 @@ static const struct vec vecs[] = {
 };
 #define NVECS (sizeof(vecs) / sizeof(vecs[0]))
 
-static uint8_t *load(const struct vec *v, size_t *len)
-{
-    char rel[256];
-
-    snprintf(rel, sizeof(rel), "proxy/%s.bin", v->name);
-    return unit_read_vector(rel, len);
-}
-
 static void test_vectors_decode(void)
 {
     for (size_t k = 0; k < NVECS; k++) {
@@ -298,7 +271,7 @@ static void test_vectors_decode(void)
         struct proxy_info in;
         size_t len, used;
         const char *why;
-        uint8_t *b = load(v, &len);
+        uint8_t *b = unit_read_proxy_vector(v->name, &len);
 
         CU_ASSERT_EQUAL_FATAL(len, v->total_len);
         CU_ASSERT_EQUAL(decode(b, len, &in, &used, &why), DEC_DONE);
@@ -308,8 +281,8 @@ static void test_vectors_decode(void)
         CU_ASSERT_EQUAL(in.has_addr, !v->local);
         if (!v->local) {
             CU_ASSERT_EQUAL(in.src.ss_family, v->family);
-            CU_ASSERT(addr_is(&in.src, v->src, v->sport));
-            CU_ASSERT(addr_is(&in.dst, v->dst, v->dport));
+            CU_ASSERT(unit_addr_is(&in.src, v->src, v->sport));
+            CU_ASSERT(unit_addr_is(&in.dst, v->dst, v->dport));
         }
         CU_ASSERT_EQUAL(in.has_ssl, v->has_ssl);
         CU_ASSERT_EQUAL(in.ssl_client, v->client);
@@ -337,7 +310,7 @@ static void test_vectors_every_prefix(void)
         struct proxy_info in;
         size_t len, used;
         const char *why;
-        uint8_t *b = load(&vecs[k], &len);
+        uint8_t *b = unit_read_proxy_vector(vecs[k].name, &len);
 
         for (size_t cut = 0; cut < vecs[k].header_len; cut++)
             CU_ASSERT_EQUAL(decode(b, cut, &in, &used, &why), DEC_NEED_MORE);
@@ -355,7 +328,7 @@ static void test_vectors_every_byte_value(void)
 {
     for (size_t k = 0; k < NVECS; k++) {
         size_t len, n = vecs[k].header_len;
-        uint8_t *b = load(&vecs[k], &len);
+        uint8_t *b = unit_read_proxy_vector(vecs[k].name, &len);
         uint8_t *q = unit_copy(b, n);
 
         for (size_t pos = 0; pos < n; pos++) {
@@ -385,7 +358,7 @@ static void test_vectors_truncated_length(void)
 {
     for (size_t k = 0; k < NVECS; k++) {
         size_t len, n = vecs[k].header_len;
-        uint8_t *b = load(&vecs[k], &len);
+        uint8_t *b = unit_read_proxy_vector(vecs[k].name, &len);
 
         for (size_t d = 0; d <= PROXY_V2_MAX_VARIABLE + 1; d++) {
             struct proxy_info in;
@@ -476,8 +449,8 @@ static void test_proxy_ipv4(void)
     CU_ASSERT_EQUAL(dec_hdr(&h, &in, &used), DEC_DONE);
     CU_ASSERT_EQUAL(used, 28);
     CU_ASSERT(in.has_addr && !in.local && !in.has_ssl && !in.has_crc);
-    CU_ASSERT(addr_is(&in.src, "192.0.2.5", 6275));
-    CU_ASSERT(addr_is(&in.dst, "0.0.0.0", 0));
+    CU_ASSERT(unit_addr_is(&in.src, "192.0.2.5", 6275));
+    CU_ASSERT(unit_addr_is(&in.dst, "0.0.0.0", 0));
     /* Ports are stored in network order. */
     CU_ASSERT_EQUAL(((struct sockaddr_in *)&in.src)->sin_port, htons(6275));
 }
@@ -500,8 +473,8 @@ static void test_proxy_ipv6(void)
     CU_ASSERT_EQUAL(dec_hdr(&h, &in, &used), DEC_DONE);
     CU_ASSERT_EQUAL(used, 52);
     CU_ASSERT_EQUAL(in.src.ss_family, AF_INET6);
-    CU_ASSERT(addr_is(&in.src, "2001:db8:506:708:900::1", 6275));
-    CU_ASSERT(addr_is(&in.dst, "::", 0));
+    CU_ASSERT(unit_addr_is(&in.src, "2001:db8:506:708:900::1", 6275));
+    CU_ASSERT(unit_addr_is(&in.dst, "::", 0));
 }
 
 static void test_unspec_and_dgram_families(void)
@@ -630,7 +603,7 @@ static void test_length_cap(void)
     CU_ASSERT_EQUAL(h.n, 516);
     CU_ASSERT_EQUAL(dec_hdr(&h, &in, &used), DEC_DONE);
     CU_ASSERT_EQUAL(used, 516);
-    CU_ASSERT(addr_is(&in.src, "192.0.2.5", 6275));
+    CU_ASSERT(unit_addr_is(&in.src, "192.0.2.5", 6275));
     /* LOCAL is capped too. */
     hdr_start(&h, 0x20, 0x00);
     set_len(&h, 501);
@@ -819,7 +792,7 @@ static void test_corrupt_tlvs(void)
     hdr_end(&h);
     CU_ASSERT_EQUAL(dec_hdr(&h, &in, &used), DEC_ERROR);
     CU_ASSERT(in.has_addr); /* the caller can log who sent it */
-    CU_ASSERT(addr_is(&in.src, "192.0.2.5", 6275));
+    CU_ASSERT(unit_addr_is(&in.src, "192.0.2.5", 6275));
     /* SSL value of 4 bytes: still too short. */
     hdr_start(&h, 0x21, 0x11);
     put_test_v4(&h);

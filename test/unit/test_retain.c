@@ -148,23 +148,11 @@ static void test_set_clear(void)
     retain_free(NULL);
 }
 
-static char *repeat(const char *unit, size_t n, const char *tail)
-{
-    size_t ul = strlen(unit), tl = strlen(tail);
-    char *s = malloc(ul * n + tl + 1), *p = s;
-
-    CU_ASSERT_FATAL(s != NULL);
-    for (size_t i = 0; i < n; i++, p += ul)
-        memcpy(p, unit, ul);
-    memcpy(p, tail, tl + 1);
-    return s;
-}
-
 /* Deep topics and wide levels: walks and teardown must not recurse, '#' must see everything. */
 static void test_deep_wide(void)
 {
     struct retain *r = retain_new();
-    char *deep = repeat("a/", 30000, "a"), *plus = repeat("+/", 30000, "+");
+    char *deep = unit_repeat("a/", 30000, "a"), *plus = unit_repeat("+/", 30000, "+");
     struct found f = { .n = 0 };
     char t[32];
 
@@ -196,45 +184,6 @@ static void test_deep_wide(void)
 }
 
 /* --- randomized comparison with a brute-force matcher --- */
-
-static size_t split(const char *s, const char **lv, size_t *ll, size_t max)
-{
-    size_t n = 0;
-
-    for (const char *p = s;;) {
-        const char *slash = strchr(p, '/');
-        size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-
-        if (n == max)
-            abort();
-        lv[n] = p;
-        ll[n++] = len;
-        if (slash == NULL)
-            return n;
-        p = slash + 1;
-    }
-}
-
-static bool brute_match(const char *filter, const char *topic)
-{
-    const char *fl[16], *tl[16];
-    size_t fln[16], tln[16];
-    size_t nf = split(filter, fl, fln, 16), nt = split(topic, tl, tln, 16);
-
-    if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))
-        return false;
-    for (size_t i = 0; i < nf; i++) {
-        if (fln[i] == 1 && fl[i][0] == '#')
-            return true;
-        if (i >= nt)
-            return false;
-        if (fln[i] == 1 && fl[i][0] == '+')
-            continue;
-        if (fln[i] != tln[i] || memcmp(fl[i], tl[i], fln[i]) != 0)
-            return false;
-    }
-    return nf == nt;
-}
 
 static const char *const alphabet[] = { "a", "b", "c", "", "$s" };
 #define NALPHA (sizeof(alphabet) / sizeof(alphabet[0]))
@@ -271,7 +220,7 @@ static void check_hit(void *ctx, struct msg *m)
     for (i = 0; i < t->n && t->set[i] != m; i++)
         ;
     CU_ASSERT(i < t->n); /* a message the model holds */
-    CU_ASSERT(brute_match(t->filter, m->topic));
+    CU_ASSERT(unit_brute_match(t->filter, m->topic));
     t->calls++;
 }
 
@@ -312,7 +261,7 @@ static void test_random_differential(void)
         t.calls = 0;
         retain_match(r, filter, strlen(filter), check_hit, &t);
         for (size_t k = 0; k < t.n; k++)
-            want += brute_match(filter, set[k]->topic);
+            want += unit_brute_match(filter, set[k]->topic);
         CU_ASSERT_EQUAL(t.calls, want); /* with check_hit: exactly the matching set */
     }
     for (size_t k = 0; k < t.n; k++) {

@@ -356,26 +356,14 @@ static void test_shared_round_robin(void)
 
 /* --- deep and odd input --- */
 
-static char *repeat(const char *unit, size_t n, const char *tail)
-{
-    size_t ul = strlen(unit), tl = strlen(tail);
-    char *s = malloc(ul * n + tl + 1), *p = s;
-
-    CU_ASSERT_FATAL(s != NULL);
-    for (size_t i = 0; i < n; i++, p += ul)
-        memcpy(p, unit, ul);
-    memcpy(p, tail, tl + 1);
-    return s;
-}
-
 static void test_deep(void)
 {
     enum { D = 20000 };
     struct subs *t = subs_new();
     static struct hits h;
-    char *plus = repeat("+/", D, "+");   /* D + 1 levels */
-    char *topic = repeat("a/", D, "a");
-    char *lit = repeat("a/", D, "#");
+    char *plus = unit_repeat("+/", D, "+");   /* D + 1 levels */
+    char *topic = unit_repeat("a/", D, "a");
+    char *lit = unit_repeat("a/", D, "#");
     int o1, o2;
 
     CU_ASSERT_EQUAL(add(t, plus, &o1, 0, 0), 0);
@@ -398,11 +386,11 @@ static void test_deep(void)
      * past its in-frame start. */
     t = subs_new();
     for (size_t k = 0; k < 100; k++) {
-        char *f = repeat("a/", k, "+/#");
+        char *f = unit_repeat("a/", k, "+/#");
         CU_ASSERT_EQUAL(add(t, f, &o1, 0, (uint32_t)k), 0);
         free(f);
     }
-    topic = repeat("a/", 99, "a");
+    topic = unit_repeat("a/", 99, "a");
     match(t, topic, &h);
     CU_ASSERT_EQUAL(h.n, 100);
     free(topic);
@@ -430,47 +418,6 @@ static void test_deep(void)
 }
 
 /* --- randomized comparison with a brute-force matcher --- */
-
-static size_t split(const char *s, const char **lv, size_t *ll, size_t max)
-{
-    size_t n = 0;
-    const char *p = s;
-
-    for (;;) {
-        const char *slash = strchr(p, '/');
-        size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-
-        if (n == max) /* the generators stay far below */
-            abort();
-        lv[n] = p;
-        ll[n++] = len;
-        if (slash == NULL)
-            return n;
-        p = slash + 1;
-    }
-}
-
-/* MQTT 5 section 4.7, read literally, with no data structure at all. */
-static bool brute_match(const char *filter, const char *topic)
-{
-    const char *fl[16], *tl[16];
-    size_t fln[16], tln[16];
-    size_t nf = split(filter, fl, fln, 16), nt = split(topic, tl, tln, 16);
-
-    if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))
-        return false;
-    for (size_t i = 0; i < nf; i++) {
-        if (fln[i] == 1 && fl[i][0] == '#')
-            return true; /* also when i == nt: "a/#" matches "a" */
-        if (i >= nt)
-            return false;
-        if (fln[i] == 1 && fl[i][0] == '+')
-            continue;
-        if (fln[i] != tln[i] || memcmp(fl[i], tl[i], fln[i]) != 0)
-            return false;
-    }
-    return nf == nt;
-}
 
 static const char *const alphabet[] = { "a", "b", "c", "", "$s", "ab" };
 #define NALPHA (sizeof(alphabet) / sizeof(alphabet[0]))
@@ -558,7 +505,7 @@ static void test_random_differential(void)
             uint32_t id = h.v[k].identifier;
             CU_ASSERT_FATAL(id < NSUB);
             CU_ASSERT(m[id].live);
-            CU_ASSERT(brute_match(m[id].match_filter, topic));
+            CU_ASSERT(unit_brute_match(m[id].match_filter, topic));
             CU_ASSERT_EQUAL(h.v[k].shared, m[id].match_filter != m[id].filter);
             CU_ASSERT_PTR_EQUAL(h.v[k].owner, &owners[m[id].owner]);
             /* Key of a shared group: its first live entry with the same filter text. */
@@ -574,7 +521,7 @@ static void test_random_differential(void)
             per_key[key]++;
         }
         for (int i = 0; i < NSUB; i++) {
-            if (!m[i].live || !brute_match(m[i].match_filter, topic))
+            if (!m[i].live || !unit_brute_match(m[i].match_filter, topic))
                 continue;
             if (m[i].match_filter == m[i].filter) {
                 want_plain++;
@@ -611,9 +558,9 @@ static void test_oracles_agree(void)
 
         random_topic(f, true);
         random_topic(topic, false);
-        if (brute_match(f, topic) != topic_matches(f, strlen(f), topic, strlen(topic)))
+        if (unit_brute_match(f, topic) != topic_matches(f, strlen(f), topic, strlen(topic)))
             fprintf(stderr, "\nfilter \"%s\" topic \"%s\": oracles differ\n", f, topic);
-        CU_ASSERT_EQUAL(brute_match(f, topic), topic_matches(f, strlen(f), topic, strlen(topic)));
+        CU_ASSERT_EQUAL(unit_brute_match(f, topic), topic_matches(f, strlen(f), topic, strlen(topic)));
     }
 }
 

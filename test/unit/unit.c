@@ -1,6 +1,10 @@
 /* unit.c - main() for the CUnit programs; see unit.h. */
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,86 @@ uint8_t *unit_read_vector(const char *rel, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return p;
+}
+
+uint8_t *unit_read_proxy_vector(const char *name, size_t *len)
+{
+    char rel[256];
+
+    snprintf(rel, sizeof(rel), "proxy/%s.bin", name);
+    return unit_read_vector(rel, len);
+}
+
+bool unit_addr_is(const struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+    char text[INET6_ADDRSTRLEN];
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+        inet_ntop(AF_INET, &s->sin_addr, text, sizeof(text));
+        return strcmp(text, ip) == 0 && ntohs(s->sin_port) == port;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+        inet_ntop(AF_INET6, &s->sin6_addr, text, sizeof(text));
+        return strcmp(text, ip) == 0 && ntohs(s->sin6_port) == port;
+    }
+    return false;
+}
+
+char *unit_repeat(const char *unit, size_t n, const char *tail)
+{
+    size_t ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(ul * n + tl + 1), *p = s;
+
+    CU_ASSERT_FATAL(s != NULL);
+    for (size_t i = 0; i < n; i++, p += ul)
+        memcpy(p, unit, ul);
+    memcpy(p, tail, tl + 1);
+    return s;
+}
+
+static size_t split(const char *s, const char **lv, size_t *ll, size_t max)
+{
+    size_t n = 0;
+    const char *p = s;
+
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+
+        if (n == max) /* the generators stay far below */
+            abort();
+        lv[n] = p;
+        ll[n++] = len;
+        if (slash == NULL)
+            return n;
+        p = slash + 1;
+    }
+}
+
+/* MQTT 5 section 4.7, read literally, with no data structure at all. */
+bool unit_brute_match(const char *filter, const char *topic)
+{
+    const char *fl[16], *tl[16];
+    size_t fln[16], tln[16];
+    size_t nf = split(filter, fl, fln, 16), nt = split(topic, tl, tln, 16);
+
+    if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))
+        return false;
+    for (size_t i = 0; i < nf; i++) {
+        if (fln[i] == 1 && fl[i][0] == '#')
+            return true; /* also when i == nt: "a/#" matches "a" */
+        if (i >= nt)
+            return false;
+        if (fln[i] == 1 && fl[i][0] == '+')
+            continue;
+        if (fln[i] != tln[i] || memcmp(fl[i], tl[i], fln[i]) != 0)
+            return false;
+    }
+    return nf == nt;
 }
 
 uint8_t *unit_copy(const void *p, size_t n)
