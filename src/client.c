@@ -291,6 +291,8 @@ void client_ws_input(struct client *c, const void *p, size_t len)
     }
     broker.stats.bytes_received += len;
     client_process(c);
+    if (!c->closing)
+        ws_hold_input(c, c->paused && c->in.len >= PAUSED_IN_LIMIT);
     if (!c->closing && c->out.len > 0)
         client_want_flush(c);
 }
@@ -475,6 +477,8 @@ void client_resume_all(void)
             continue;
         client_process(c); /* may pause it again at once */
         update_events(c);
+        if (!c->closing && c->ws != NULL)
+            ws_hold_input(c, c->paused && c->in.len >= PAUSED_IN_LIMIT);
         if (!c->closing && c->out.len > 0)
             client_want_flush(c);
     }

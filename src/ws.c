@@ -34,6 +34,7 @@ struct ws_conn {
     bool closing;                  /* ws_close() was called */
     bool killing;                  /* on the kill list */
     bool rx_paused;
+    bool hold_input;               /* client.c: a paused publisher has sent enough for now */
     bool releasing;                /* handing c back to client.c: ignore its calls */
     struct ws_conn *kill_next;
     struct ws_conn *next, *prev;   /* every conn, for shutdown */
@@ -156,7 +157,7 @@ static int on_writeable(struct ws_conn *w, struct lws *wsi)
     w->len -= n;
     if (w->len == 0)
         w->start = LWS_PRE;
-    if (w->rx_paused && w->len < WS_RX_PAUSE_AT / 2) {
+    if (w->rx_paused && w->len < WS_RX_PAUSE_AT / 2 && !w->hold_input) {
         w->rx_paused = false;
         lws_rx_flow_control(wsi, 1);
     }
@@ -342,6 +343,22 @@ int ws_write(struct client *c)
     if (w->established)
         lws_callback_on_writable(w->wsi);
     return 0;
+}
+
+void ws_hold_input(struct client *c, bool hold)
+{
+    struct ws_conn *w = c->ws;
+
+    if (w == NULL || w->dead || w->wsi == NULL || w->hold_input == hold)
+        return;
+    w->hold_input = hold;
+    if (hold && !w->rx_paused) {
+        w->rx_paused = true;
+        lws_rx_flow_control(w->wsi, 0);
+    } else if (!hold && w->rx_paused && w->len < WS_RX_PAUSE_AT / 2) {
+        w->rx_paused = false;
+        lws_rx_flow_control(w->wsi, 1);
+    }
 }
 
 void ws_close(struct client *c)

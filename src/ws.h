@@ -4,6 +4,8 @@
 #ifndef WS_H
 #define WS_H
 
+#include <stdbool.h>
+
 struct client;
 
 /* Creates the libwebsockets context on broker.loop if any listener uses protocol websockets.
@@ -17,6 +19,9 @@ int ws_adopt(struct client *c);
 /* Moves c->out into a websocket frame queue and asks for writability; c->out is empty after.
  * Returns 0, or -1 on failure. */
 int ws_write(struct client *c);
+/* Back-pressure: stop (hold) or resume reading frames from a paused publisher, as client.c
+ * stops polling a TCP socket. Output back-pressure is tracked separately. */
+void ws_hold_input(struct client *c, bool hold);
 /* Broker-side close: libwebsockets closes the socket (with a close frame) and later calls
  * client_ws_destroyed(c). */
 void ws_close(struct client *c);
