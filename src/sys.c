@@ -41,6 +41,30 @@ static struct load loads[] = {
 
 static int64_t last_tick_ms;
 
+/* Plain counters, published as they are. */
+static const struct {
+    const char *topic;
+    const uint64_t *value;
+} counters[] = {
+    { "$SYS/broker/messages/received", &broker.stats.msgs_received },
+    { "$SYS/broker/messages/sent", &broker.stats.msgs_sent },
+    { "$SYS/broker/publish/messages/received", &broker.stats.pub_msgs_received },
+    { "$SYS/broker/publish/messages/sent", &broker.stats.pub_msgs_sent },
+    { "$SYS/broker/publish/messages/dropped", &broker.stats.msgs_dropped },
+    { "$SYS/broker/publish/bytes/received", &broker.stats.pub_bytes_received },
+    { "$SYS/broker/publish/bytes/sent", &broker.stats.pub_bytes_sent },
+    { "$SYS/broker/bytes/received", &broker.stats.bytes_received },
+    { "$SYS/broker/bytes/sent", &broker.stats.bytes_sent },
+    /* ours: what the PROXY stage did */
+    { "$SYS/broker/proxy/headers/accepted", &broker.stats.proxy_accepted },
+    { "$SYS/broker/proxy/rejected/corrupt", &broker.stats.proxy_corrupt },
+    { "$SYS/broker/proxy/rejected/not_tls", &broker.stats.proxy_not_tls },
+    { "$SYS/broker/proxy/rejected/no_certificate", &broker.stats.proxy_no_cert },
+    { "$SYS/broker/proxy/rejected/not_allowed", &broker.stats.proxy_not_allowed },
+    { "$SYS/broker/proxy/health_checks", &broker.stats.proxy_health },
+    { "$SYS/broker/proxy/timeouts", &broker.stats.proxy_timeouts },
+};
+
 void sys_publish_str(const char *topic, const char *value, bool retain)
 {
     struct msg *m = msg_new(topic, strlen(topic), value, strlen(value), NULL, 0, 0, retain);
@@ -108,24 +132,10 @@ void sys_tick(void)
         sessions > broker.nconnected ? sessions - broker.nconnected : 0);
     put("$SYS/broker/clients/inactive", "%llu",
         sessions > broker.nconnected ? sessions - broker.nconnected : 0);
-    put("$SYS/broker/messages/received", "%llu", broker.stats.msgs_received);
-    put("$SYS/broker/messages/sent", "%llu", broker.stats.msgs_sent);
-    put("$SYS/broker/publish/messages/received", "%llu", broker.stats.pub_msgs_received);
-    put("$SYS/broker/publish/messages/sent", "%llu", broker.stats.pub_msgs_sent);
-    put("$SYS/broker/publish/messages/dropped", "%llu", broker.stats.msgs_dropped);
-    put("$SYS/broker/publish/bytes/received", "%llu", broker.stats.pub_bytes_received);
-    put("$SYS/broker/publish/bytes/sent", "%llu", broker.stats.pub_bytes_sent);
-    put("$SYS/broker/bytes/received", "%llu", broker.stats.bytes_received);
-    put("$SYS/broker/bytes/sent", "%llu", broker.stats.bytes_sent);
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+        put(counters[i].topic, "%llu", *counters[i].value);
     put("$SYS/broker/retained messages/count", "%llu", retain_count(broker.retain));
     put("$SYS/broker/subscriptions/count", "%llu", subs_count(broker.subs));
-    put("$SYS/broker/proxy/headers/accepted", "%llu", broker.stats.proxy_accepted);
-    put("$SYS/broker/proxy/rejected/corrupt", "%llu", broker.stats.proxy_corrupt);
-    put("$SYS/broker/proxy/rejected/not_tls", "%llu", broker.stats.proxy_not_tls);
-    put("$SYS/broker/proxy/rejected/no_certificate", "%llu", broker.stats.proxy_no_cert);
-    put("$SYS/broker/proxy/rejected/not_allowed", "%llu", broker.stats.proxy_not_allowed);
-    put("$SYS/broker/proxy/health_checks", "%llu", broker.stats.proxy_health);
-    put("$SYS/broker/proxy/timeouts", "%llu", broker.stats.proxy_timeouts);
     for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
         struct load *l = &loads[i];
         double per_min = (double)(*l->counter - l->prev) * 60.0 / dt;
