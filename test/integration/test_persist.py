@@ -324,6 +324,7 @@ class LocationTest(PersistBase):
                 del os.environ["MOSQUITTO_PERSISTENCE_LOCATION"]
             else:
                 os.environ["MOSQUITTO_PERSISTENCE_LOCATION"] = old
+        b.wait_log(r"mosquitto version \S+ running")  # the store is opened after listening
         self.assertTrue(os.path.exists(os.path.join(envdir, "mosquitto.db.journal")))
 
     def test_persistence_off_writes_nothing(self):
