@@ -19,6 +19,7 @@
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "property.h"
 #include "subs.h"
 #include "topic.h"
@@ -708,19 +709,36 @@ static void make_hop_id(void)
 static int make_session(struct bridge *b, const char *lid)
 {
     const struct bridge_conf *bc = b->conf;
+    bool persistent = (bc->local_clean == -1 ? !bc->clean : !bc->local_clean)
+                      || bc->start_type == BRIDGE_START_LAZY;
     struct session *s = session_find(lid);
 
-    if (s != NULL) /* a reload or an old client with that id: start afresh */
+    /* A session of that id restored from the store keeps what it had queued and in flight
+     * (persistence on, local_cleansession false); anything else starts afresh. */
+    if (s != NULL && (!persistent || s->client != NULL)) {
         session_free(s);
-    if ((s = session_new(lid)) == NULL)
+        s = NULL;
+    }
+    if (s != NULL) {
+        while (s->nfilters > 0) { /* the subscriptions come from the configuration alone */
+            char *f = s->filters[s->nfilters - 1];
+            subs_remove(broker.subs, f, strlen(f), s);
+            persist_unsub(s, f);
+            session_remove_filter(s, f, strlen(f));
+        }
+    } else if ((s = session_new(lid)) == NULL) {
         return -1;
+    }
     s->bridge = true;
     s->queue_all = bc->start_type == BRIDGE_START_LAZY;
-    s->persistent = (bc->local_clean == -1 ? !bc->clean : !bc->local_clean)
-                    || bc->start_type == BRIDGE_START_LAZY;
+    s->persistent = persistent;
     s->expiry_interval = UINT32_MAX;
+    s->expire_at = 0;
+    free(s->username);
+    s->username = NULL;
     if (bc->local_username != NULL && (s->username = strdup(bc->local_username)) == NULL)
         return -1;
+    persist_session(s, false);
     for (size_t i = 0; i < bc->ntopics; i++) {
         const struct bridge_topic *t = &bc->topics[i];
         bool existed = false;
@@ -733,6 +751,8 @@ static int make_session(struct bridge *b, const char *lid)
             return -1;
         if (!existed)
             session_add_filter(s, t->local_filter, strlen(t->local_filter));
+        persist_sub(s, t->local_filter, (uint8_t)(t->qos | SUBOPT_NO_LOCAL
+                                                  | SUBOPT_RETAIN_AS_PUBLISHED), 0);
     }
     b->s = s;
     return 0;

@@ -232,6 +232,41 @@ class BridgeTest(BridgeBase):
         self.assertEqual(got, [b"m%d" % i for i in range(20)])
         self.assertTrue(sub.no_packet(0.5))
 
+    def test_queue_survives_local_restart_with_persistence(self):
+        """persistence true: QoS 1 messages queued for a bridge that the remote refuses survive
+        a restart of the bridging broker and go out once the remote lets it in."""
+        tmp = self.tmpdir()
+        pw = os.path.join(tmp, "pw")
+        self._passwd(pw, [("sub", "s")])
+        remote = self.broker("password_file %s" % pw, anonymous=False)
+        sub = remote.client("rsub", username="sub", password="s")
+        self.addCleanup(sub.close)
+        sub.subscribe("q/#", 1)
+        store = os.path.join(tmp, "store")
+        os.mkdir(store)
+        os.chmod(store, 0o777)
+        conf = ("persistence true\npersistence_location %s/\n" % store
+                + bridge_conf(remote.port, ["q/# out 1"],
+                              extra="remote_username bridge\nremote_password b"))
+        local = self.broker(conf)
+        local.wait_log(r"Connection Refused: not authorised", timeout=10)
+        with local.client("lpub") as lp:
+            for i in range(10):
+                lp.publish("q/%d" % i, b"p%d" % i, qos=1, mid=i + 1)
+        port = local.port
+        local.stop()
+        local = self.broker(conf, port=port)
+        self._passwd(pw, [("sub", "s"), ("bridge", "b")])
+        remote.signal(signal.SIGHUP)
+        got = []
+        deadline = time.monotonic() + 15
+        while len(got) < 10 and time.monotonic() < deadline:
+            p = sub.read_packet(1.0)
+            if p is not None and p.type == PUBLISH:
+                got.append(p.payload)
+                sub.send(mqtt_raw.puback(p.mid))
+        self.assertEqual(got, [b"p%d" % i for i in range(10)])
+
     def test_failover_across_addresses(self):
         dead = free_port()
         remote = self.broker()
