@@ -39,8 +39,8 @@ from broker import free_port  # noqa: E402
 
 SCEN_DIR = os.path.join(HERE, "scenarios")
 PENDING = os.path.join(HERE, "pending.json")
-OURS = os.environ.get("MOSQUITTO_BIN") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "build", "src", "mosquitto"))
+OURS = os.path.abspath(os.environ.get("MOSQUITTO_BIN") or os.path.normpath(
+    os.path.join(HERE, "..", "..", "build", "src", "mosquitto")))
 RECV_TIMEOUT = 3.0
 try:
     BROKER_USER = pwd.getpwnam("mosquitto")   # both brokers drop root for this user
@@ -693,6 +693,12 @@ def main():
                 rules = [r for r in pending if fnmatch.fnmatchcase(name, r["scenarios"])]
                 if a.v:
                     print("%s\n  %s" % (name, json.dumps(ours)))
+                whole = [r for r in rules if "expect_re" not in r]
+                if "sanitizer" in ours and whole:
+                    counts["pending"] += 1
+                    print("PENDING %s [sanitizer report; %s]" % (name, "; ".join(
+                        "%s: %s" % (r.get("owner", "?"), r["why"]) for r in whole)))
+                    continue
                 if "sanitizer" in ours:
                     counts["fail"] += 1
                     failures.append("%s: sanitizer report\n%s" % (name, ours["sanitizer"]))
