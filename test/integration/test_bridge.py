@@ -2,8 +2,9 @@
 Debian's Mosquitto 2.0.11, over real loopback sockets.
 
 Reference answers (Mosquitto 2.1.2, ../shared/oracle, observed 2026-11-30 and recorded here):
-- remote client id "<hostname>.<connection>", local id "local.<remote id>", CONNECT p2 c0 k60
-  with the bridge bit (the remote logs "New bridge connected ... (p2, c0, k60)"), a will on
+- remote client id "<hostname>.<connection>", local id "local.<remote id>", CONNECT 3.1.1 c0
+  k60 with the bridge bit (a 2.0.11 remote logs "New bridge connected ... (p2, c0, k60)", 2.1.2
+  and ours p4), a will on
   $SYS/broker/connection/<remote id>/state "0" (QoS 1, retained) and "1" published at connect.
 - notice lines "Connecting bridge b1 (127.0.0.1:PORT)" per attempt; debug lines "Bridge
   local.<id> doing local SUBSCRIBE on topic T", "Bridge <id> sending CONNECT", "Received CONNACK
@@ -23,7 +24,7 @@ import threading
 import time
 import unittest
 
-from broker import BrokerTest, DEBIAN_BIN, free_port, wait_until
+from broker import BrokerTest, DEBIAN_BIN, LOG_PROTO, free_port, wait_until
 import mqtt_raw
 from mqtt_raw import PUBLISH, V5, V311
 
@@ -296,8 +297,8 @@ class BridgeTest(BridgeBase):
                             addresses="127.0.0.1:%d 127.0.0.1:%d" % (main_port, second.port)))
         self.bridged(second, local)
         main = self.broker(port=main_port)
-        main.wait_log(r"New bridge connected from 127\.0\.0\.1:\d+ as %s\.b1 \(p2, c0, k60\)\."
-                      % HOST, timeout=20)
+        main.wait_log(r"New bridge connected from 127\.0\.0\.1:\d+ as %s\.b1 \(p%d, c0, k60\)\."
+                      % (HOST, LOG_PROTO[V311]), timeout=20)
 
     def test_start_type_once(self):
         remote = self.broker()
@@ -328,7 +329,8 @@ class BridgeTest(BridgeBase):
     # ---- protocol versions, loops ----------------------------------------------------------
 
     def test_protocol_versions(self):
-        for ver, proto_log in (("mqttv31", 1), ("mqttv311", 2), ("mqttv50", 5)):
+        for ver, proto_log in (("mqttv31", LOG_PROTO[mqtt_raw.V31]), ("mqttv311", LOG_PROTO[V311]),
+                               ("mqttv50", LOG_PROTO[V5])):
             with self.subTest(ver=ver):
                 remote = self.broker()
                 local = self.broker(bridge_conf(remote.port, ["v/# both 1"],
@@ -444,8 +446,8 @@ class DebianInteropTest(BridgeBase):
     def test_debian_bridges_to_ours(self):
         remote = self.broker()
         local = self.broker(bridge_conf(remote.port, ["a/# both 1 loc/ rem/"]), binary=DEBIAN_BIN)
-        remote.wait_log(r"New bridge connected from 127\.0\.0\.1:\d+ as \S+\.b1 \(p2, c0, k60\)\.",
-                        timeout=10)
+        remote.wait_log(r"New bridge connected from 127\.0\.0\.1:\d+ as \S+\.b1 \(p%d, c0, k60\)\."
+                        % LOG_PROTO[V311], timeout=10)
         remote.wait_log(r"\S+\.b1 1 rem/a/#", timeout=10)   # its SUBSCRIBE reached us
         self.both_ways(remote, local)
 
