@@ -244,6 +244,25 @@ class StateSurvivesTest(PersistBase):
         self.assertGreater(before, 16)
 
 
+class CrashLoopTest(PersistBase):
+    def test_kill9_during_flood_loses_nothing_acknowledged(self):
+        """Six kill -9 at random points of a QoS 1 + QoS 2 flood: every acknowledged message
+        arrives, QoS 2 ones exactly once."""
+        import crashloop
+        self.extra = "max_queued_messages 1000000\n"
+        run = crashloop.Run(lambda: self.start().proc, rounds=6,
+                            seed=int(os.environ.get("CRASHLOOP_SEED", time.time())))
+        run.port = self.port
+        res = run.go()
+        self.assertEqual(res["errors"], [])
+        self.assertEqual(res["kills"], 6)
+        self.assertGreater(res["acked1"], 100)
+        self.assertGreater(res["acked2"], 100)
+        self.assertEqual(res["lost1"], [], "acknowledged QoS 1 messages lost")
+        self.assertEqual(res["lost2"], [], "acknowledged QoS 2 messages lost")
+        self.assertEqual(res["dup2"], [], "QoS 2 messages delivered twice")
+
+
 class StockConfigTest(BrokerTest):
     def test_debian_stock_config_starts(self):
         """/etc/mosquitto/mosquitto.conf as Debian 12 ships it (paths moved into a temp dir,
