@@ -51,6 +51,7 @@ const struct conf_opt conf_opts[] = {
     { "auto_id_prefix",                 T_STR,         S(auto_id_prefix), STR(50) },
     { "autosave_interval",              T_IGNORED,     IGN(INT_MIN, INT_MAX, F_CHECK_INT) },
     { "autosave_on_changes",            T_IGNORED,     IGN(0, 0, F_CHECK_BOOL) },
+    { "backpressure_timeout",           T_INT,         G(backpressure_timeout), NUM(0, 3600, 0) },
     { "check_retain_source",            T_BOOL,        G(check_retain_source), NUM(0, 0, 0) },
     { "clientid_prefixes",              T_CUSTOM,      ANY, CUSTOM(conf_opt_clientid_prefixes) },
     { "connection_messages",            T_BOOL,        G(connection_messages), NUM(0, 0, 0) },

@@ -1,6 +1,7 @@
 /* ws.c - websocket listeners: sockets accepted by listener.c are adopted by libwebsockets, which
  * runs on the broker's own libuv loop and does the HTTP upgrade and the framing. MQTT bytes go
  * both ways through client.c; this file knows nothing of packets. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,7 @@ static int on_writeable(struct ws_conn *w, struct lws *wsi)
     if (lws_write(wsi, w->q + w->start, n, LWS_WRITE_BINARY) < (int)n)
         return -1;
     broker.stats.bytes_sent += n;
+    client_progress(w->c);
     w->start += n;
     w->len -= n;
     if (w->len == 0)
@@ -323,26 +325,28 @@ int ws_adopt(struct client *c)
     return 0;
 }
 
-int ws_write(struct client *c)
+ssize_t ws_writev(struct client *c, const struct iovec *iov, int n)
 {
     struct ws_conn *w = c->ws;
+    size_t total = 0;
 
-    if (c->out.len == 0)
-        return 0;
-    if (w == NULL || w->dead || w->wsi == NULL) {
-        buf_consume(&c->out, c->out.len); /* nowhere to go any more */
-        return 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    if (w == NULL || w->dead || w->wsi == NULL)
+        return (ssize_t)total; /* nowhere to go any more: dropped */
+    for (int i = 0; i < n; i++) {
+        if (!queue_append(w, iov[i].iov_base, iov[i].iov_len)) {
+            errno = ENOMEM;
+            return -1;
+        }
     }
-    if (!queue_append(w, c->out.data, c->out.len))
-        return -1;
-    buf_consume(&c->out, c->out.len);
     if (w->len > WS_RX_PAUSE_AT && !w->rx_paused) {
         w->rx_paused = true; /* back-pressure, as client.c does for TCP */
         lws_rx_flow_control(w->wsi, 0);
     }
     if (w->established)
         lws_callback_on_writable(w->wsi);
-    return 0;
+    return (ssize_t)total;
 }
 
 void ws_hold_input(struct client *c, bool hold)
@@ -359,6 +363,13 @@ void ws_hold_input(struct client *c, bool hold)
         w->rx_paused = false;
         lws_rx_flow_control(w->wsi, 1);
     }
+}
+
+size_t ws_out_pending(const struct client *c)
+{
+    const struct ws_conn *w = c->ws;
+
+    return w != NULL ? w->len : 0;
 }
 
 void ws_close(struct client *c)

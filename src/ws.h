@@ -5,6 +5,9 @@
 #define WS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 struct client;
 
@@ -16,12 +19,14 @@ void ws_shutdown(void);
 /* Takes over c->fd (our poll handle is already released) together with the bytes in c->in,
  * which are the start of the HTTP upgrade. Returns 0, or -1 if libwebsockets refused it. */
 int ws_adopt(struct client *c);
-/* Moves c->out into a websocket frame queue and asks for writability; c->out is empty after.
- * Returns 0, or -1 on failure. */
-int ws_write(struct client *c);
+/* Queues iov[0..n) for binary frames and asks for writability. Returns the bytes taken (all of
+ * them; dropped if the connection is already gone), or -1 with errno = ENOMEM. */
+ssize_t ws_writev(struct client *c, const struct iovec *iov, int n);
 /* Back-pressure: stop (hold) or resume reading frames from a paused publisher, as client.c
  * stops polling a TCP socket. Output back-pressure is tracked separately. */
 void ws_hold_input(struct client *c, bool hold);
+/* Bytes framed or waiting to be framed for c and not yet written to its socket. */
+size_t ws_out_pending(const struct client *c);
 /* Broker-side close: libwebsockets closes the socket (with a close frame) and later calls
  * client_ws_destroyed(c). */
 void ws_close(struct client *c);
