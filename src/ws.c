@@ -1,7 +1,6 @@
 /* ws.c - websocket listeners: sockets accepted by listener.c are adopted by libwebsockets, which
  * runs on the broker's own libuv loop and does the HTTP upgrade and the framing. MQTT bytes go
  * both ways through client.c; this file knows nothing of packets. */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,8 @@ struct ws_conn {
     struct ws_conn *kill_next;
     struct ws_conn *next, *prev;   /* every conn, for shutdown */
 };
+
+static const struct xprt_ops xprt_ws_ops; /* defined with its functions, below */
 
 static struct {
     struct lws_context *ctx;
@@ -300,6 +301,8 @@ int ws_adopt(struct client *c)
     w->c = c;
     w->adopting = true;
     c->ws = w;
+    c->x.ops = &xprt_ws_ops;
+    c->x.ctx = w;
     w->next = ws.conns;
     if (ws.conns != NULL)
         ws.conns->prev = w;
@@ -309,7 +312,7 @@ int ws_adopt(struct client *c)
      * may arrive during the adopt call itself. */
     buf_init(&c->in);
     ws.pending = w;
-    wsi = lws_adopt_socket_vhost_readbuf(ws.vhost, c->fd, (const char *)http.data, http.len);
+    wsi = lws_adopt_socket_vhost_readbuf(ws.vhost, c->x.fd, (const char *)http.data, http.len);
     ws.pending = NULL;
     buf_free(&http);
     w->adopting = false;
@@ -325,19 +328,30 @@ int ws_adopt(struct client *c)
     return 0;
 }
 
-ssize_t ws_writev(struct client *c, const struct iovec *iov, int n)
+/* The websocket transport: libwebsockets owns the socket and pushes input through
+ * client_ws_input(), so reads find nothing; writes queue the bytes for binary frames, which go
+ * out when libwebsockets reports the socket writable. */
+static ssize_t ws_xprt_read(struct xprt *x, void *buf, size_t len)
 {
-    struct ws_conn *w = c->ws;
+    (void)buf;
+    (void)len;
+    x->want = XPRT_WANT_READ;
+    return XPRT_AGAIN;
+}
+
+static ssize_t ws_xprt_writev(struct xprt *x, const struct iovec *iov, int iovcnt)
+{
+    struct ws_conn *w = x->ctx;
     size_t total = 0;
 
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
     if (w == NULL || w->dead || w->wsi == NULL)
         return (ssize_t)total; /* nowhere to go any more: dropped */
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < iovcnt; i++) {
         if (!queue_append(w, iov[i].iov_base, iov[i].iov_len)) {
-            errno = ENOMEM;
-            return -1;
+            x->why = "out of memory";
+            return XPRT_ERR;
         }
     }
     if (w->len > WS_RX_PAUSE_AT && !w->rx_paused) {
@@ -348,6 +362,26 @@ ssize_t ws_writev(struct client *c, const struct iovec *iov, int n)
         lws_callback_on_writable(w->wsi);
     return (ssize_t)total;
 }
+
+static void ws_xprt_shutdown(struct xprt *x)
+{
+    (void)x; /* ws_close() sends the close frame once client.c has let go of the client */
+}
+
+static size_t ws_xprt_pending(const struct xprt *x)
+{
+    (void)x;
+    return 0;
+}
+
+static void ws_xprt_free(struct xprt *x)
+{
+    x->ctx = NULL; /* the ws_conn is freed with the wsi */
+}
+
+static const struct xprt_ops xprt_ws_ops = {
+    "ws", ws_xprt_read, ws_xprt_writev, ws_xprt_shutdown, ws_xprt_pending, ws_xprt_free,
+};
 
 void ws_hold_input(struct client *c, bool hold)
 {
