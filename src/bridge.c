@@ -206,11 +206,9 @@ bool bridge_connect_props(struct mqtt_bin props)
     return false;
 }
 
-bool bridge_props_mark(struct buf *out, struct mqtt_bin props)
+bool bridge_props_mark(struct buf *out)
 {
-    out->len = 0;
-    return buf_append(out, props.p, props.len)
-        && mqtt_props_add_pair(out, HOP_KEY, HOP_KEY_LEN, hop_id, strlen(hop_id));
+    return mqtt_props_add_pair(out, HOP_KEY, HOP_KEY_LEN, hop_id, strlen(hop_id));
 }
 
 /* ---- connecting --------------------------------------------------------------------------- */

@@ -50,8 +50,8 @@ bool bridge_outgoing_retain(const struct bridge *b);
 bool bridge_props_seen(struct mqtt_bin props);
 /* handle_connect.c: true if MQTT 5 CONNECT properties say the client is a bridge of ours. */
 bool bridge_connect_props(struct mqtt_bin props);
-/* Appends props plus this broker's hop mark to out (raw property bytes). false on ENOMEM. */
-bool bridge_props_mark(struct buf *out, struct mqtt_bin props);
+/* Appends this broker's hop mark to out (raw property bytes). false on ENOMEM. */
+bool bridge_props_mark(struct buf *out);
 /* The messages a bridge has forwarded, for the log and $SYS. */
 void bridge_count_traffic(struct bridge *b);
 

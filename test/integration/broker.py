@@ -7,6 +7,7 @@ It does not build the broker: MOSQUITTO_BIN names the binary (ctest sets it).
 
 import os
 import re
+import resource
 import shutil
 import signal as _signal
 import socket
@@ -77,10 +78,12 @@ class Broker:
     By default the fixture adds `listener <port> 127.0.0.1`, `allow_anonymous true`, a log file
     and `log_type all`; pass listener=False / logging=False / anonymous=None to leave them out.
     listener_config goes after the listener line (per-listener options such as max_connections).
+    nofile sets the broker's RLIMIT_NOFILE (soft and hard) before it starts.
     """
 
     def __init__(self, config="", listener=True, logging=True, anonymous=True, args=None,
-                 tmpdir=None, port=None, use_config=True, listener_config="", binary=None):
+                 tmpdir=None, port=None, use_config=True, listener_config="", nofile=None,
+                 binary=None):
         self.binary = binary or BIN  # e.g. DEBIAN_BIN for interoperability tests
         self.tmp = tmpdir or make_tmpdir()
         self._own_tmp = tmpdir is None
@@ -103,6 +106,7 @@ class Broker:
             lines.append(listener_config.strip())
         self.config = "\n".join(lines) + "\n"
         self.use_config = use_config
+        self.nofile = nofile
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -115,8 +119,12 @@ class Broker:
         cmd = [self.binary] + (["-c", self.conf_path] if self.use_config else []) + self.args
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
+        limit = None
+        if self.nofile is not None:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmp)
+                                     stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=limit)
         if wait:
             self.wait_ready(timeout)
         return self
