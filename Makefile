@@ -6,12 +6,16 @@ prefix    ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test test-asan unit fuzz install clean bench
+.PHONY: all deps deps-test build run test test-asan unit fuzz install clean bench deb
 
 all: build
 
+# Build packages only: `make run` needs no HAProxy and no Debian mosquitto.
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh build
+
+deps-test:
+	@bash scripts/deps.sh test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWERROR=ON $(CMAKE_FLAGS) >/dev/null
@@ -21,12 +25,12 @@ run: build
 	./$(BUILD)/src/mosquitto -c mosquitto.conf
 
 # The whole suite: normal build, then the same suite again under ASan+UBSan, then a short fuzz run.
-test: build
+test: deps-test build
 	$(MAKE) --no-print-directory test-asan
 	@bash scripts/fuzz.sh $(ASAN_BUILD) 20
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-test-asan: deps
+test-asan: deps-test
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON -DWERROR=ON -DWITH_FUZZ=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
