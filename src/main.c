@@ -1,12 +1,15 @@
 /* main.c - command line, start-up (config, logging, listeners, privileges), the loop's timers
  * and signal handles, reload on SIGHUP, and a clean shutdown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include "hmap.h"
 #include "packet.h"
 #include "log.h"
+#include "notify.h"
 #include "retain.h"
 #include "subs.h"
 #include "ws.h"
@@ -30,6 +34,19 @@ static uv_timer_t tick_timer;
 static uv_check_t flush_check;
 static uv_signal_t sig_int, sig_term, sig_hup, sig_pipe_dummy;
 static int64_t next_sys_ms, next_expiry_ms;
+
+/* Who the broker runs as after start-up; resolved once, before any file is created, so that the
+ * log and pid files can be given to that user while the broker is still root. */
+static struct {
+    bool drop;                 /* false: not root, or `user root` / empty */
+    bool fallback;             /* the configured user does not exist: nobody */
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+} run_as;
+
+/* -d: write end of the pipe to the waiting parent; -1 once told, or without -d. */
+static int daemon_fd = -1;
 
 int64_t now_ms(void)
 {
@@ -108,6 +125,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static int load_config(struct conf *c, const struct args *a)
 {
     conf_init(c);
+    c->abs_paths = a->daemon;
     if (a->config != NULL && conf_parse_file(c, a->config) != 0)
         return -1;
     if (a->nports > 0) {
@@ -177,14 +195,18 @@ static void reload(void)
     struct args a = { .config = broker.conf_path };
     struct auth *na;
 
+    notify_reloading();
     log_notice("Reloading config.");
-    if (fresh == NULL)
+    if (fresh == NULL) {
+        notify_ready();
         return;
+    }
     /* Only what Mosquitto reloads: logging, password and ACL files. Listeners stay. */
     if (load_config(fresh, &a) != 0) {
         log_err("Error: Unable to reload configuration, keeping the old one.");
         conf_free(fresh);
         free(fresh);
+        notify_ready();
         return;
     }
     na = auth_load(conf_security(fresh, NULL));
@@ -212,6 +234,7 @@ static void reload(void)
     log_reopen(broker.conf);
     conf_free(fresh);
     free(fresh);
+    notify_ready();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -222,49 +245,129 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     }
     if (signum == SIGINT || signum == SIGTERM) {
+        notify_stopping();
         log_notice("mosquitto version %s terminating", VERSION);
         broker.shutting_down = true;
         uv_stop(broker.loop);
     }
 }
 
-static int drop_privileges(const struct conf *c)
+/* Fills run_as from the `user` option (default mosquitto; nobody when it does not exist), as
+ * Mosquitto does. Returns -1 when neither user exists. */
+static int resolve_user(const struct conf *c)
 {
     struct passwd *pw;
 
-    if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0')
-        return 0;
-    if (strcmp(c->user, "root") == 0)
+    run_as.drop = false;
+    if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0' || strcmp(c->user, "root") == 0)
         return 0;
     pw = getpwnam(c->user);
-    if (pw == NULL) {
+    run_as.fallback = pw == NULL;
+    if (pw == NULL && (pw = getpwnam("nobody")) == NULL)
+        return -1;
+    run_as.drop = true;
+    run_as.uid = pw->pw_uid;
+    run_as.gid = pw->pw_gid;
+    snprintf(run_as.name, sizeof(run_as.name), "%s", pw->pw_name);
+    return 0;
+}
+
+static int drop_privileges(const struct conf *c)
+{
+    if (!run_as.drop)
+        return 0;
+    if (run_as.fallback)
         log_warn("Warning: Unable to drop privileges to '%s' because this user does not exist. "
                  "Trying 'nobody' instead.", c->user);
-        pw = getpwnam("nobody");
-        if (pw == NULL) {
-            log_err("Error: Unable to drop privileges to 'nobody'.");
-            return -1;
-        }
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-        setuid(pw->pw_uid) == -1) {
-        log_err("Error: Unable to drop privileges to '%s': %s.", pw->pw_name, strerror(errno));
+    if (initgroups(run_as.name, run_as.gid) == -1 || setgid(run_as.gid) == -1 ||
+        setuid(run_as.uid) == -1) {
+        log_err("Error: Unable to drop privileges to '%s': %s.", run_as.name, strerror(errno));
         return -1;
     }
     return 0;
 }
 
+/* Written while still root, then given to the run-as user (as both references leave it: 0644,
+ * owned by that user), so the broker can remove it at exit. */
 static int write_pid_file(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    char text[32];
+    int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 
-    if (f == NULL) {
-        log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
+    if (fd == -1)
+        goto fail;
+    if (run_as.drop && fchown(fd, run_as.uid, run_as.gid) == -1)
+        goto fail;
+    if (write(fd, text, (size_t)len) != len)
+        goto fail;
+    close(fd);
     return 0;
+fail:
+    log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
+    if (fd != -1)
+        close(fd);
+    return -1;
+}
+
+/* -d: forks; the parent waits on a pipe and exits with the child's verdict: 0 once the child
+ * says it serves, else the child's exit code (1 if it vanished without one). Unlike both
+ * references (whose parent always exits 0), a failed start is visible to the caller. The child
+ * keeps stderr until it is ready, so start-up errors reach the terminal. */
+static int daemonize(void)
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) == -1)
+        return -1;
+    pid = fork();
+    if (pid == -1)
+        return -1;
+    if (pid > 0) {
+        char verdict;
+        ssize_t n;
+        int status;
+
+        close(fds[1]);
+        do
+            n = read(fds[0], &verdict, 1);
+        while (n == -1 && errno == EINTR);
+        if (n == 1)
+            _exit(0);
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+            _exit(WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1);
+        _exit(1);
+    }
+    close(fds[0]);
+    daemon_fd = fds[1];
+    if (setsid() == -1 || chdir("/") == -1)
+        return -1;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null != -1) {
+        dup2(null, STDIN_FILENO);
+        close(null);
+    }
+    return 0;
+}
+
+/* Tells the -d parent that the broker serves, and detaches from its terminal. */
+static void daemon_ready(void)
+{
+    int null;
+
+    if (daemon_fd == -1)
+        return;
+    null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null != -1) {
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    ssize_t n = write(daemon_fd, "", 1); /* fails only if the parent is gone: nobody to tell */
+    (void)n;
+    close(daemon_fd);
+    daemon_fd = -1;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -308,6 +411,12 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     broker.conf = &conf;
     broker.conf_path = a.config;
+    if (a.daemon && a.config != NULL) {
+        /* The reload after the daemon's chdir("/") must find the same file. */
+        static char abs_config[PATH_MAX];
+        if (realpath(a.config, abs_config) != NULL)
+            broker.conf_path = abs_config;
+    }
     if (load_config(&conf, &a) != 0) {
         conf_free(&conf);
         return EXIT_CONFIG;
@@ -317,10 +426,16 @@ int main(int argc, char **argv)
         conf_free(&conf);
         return 0;
     }
-    if (conf.daemon && daemon(0, 0) == -1) {
+    if (resolve_user(&conf) != 0) {
+        fprintf(stderr, "Error: Unable to drop privileges to 'nobody'.\n");
+        return 1;
+    }
+    if (conf.daemon && daemonize() == -1) {
         fprintf(stderr, "Error: Unable to fork: %s.\n", strerror(errno));
         return 1;
     }
+    if (run_as.drop)
+        log_set_owner(run_as.uid, run_as.gid);
     if (log_open(&conf) != 0)
         return 1;
     log_notice("mosquitto version %s starting", VERSION);
@@ -365,7 +480,11 @@ int main(int argc, char **argv)
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
     next_sys_ms = now_ms();
     sys_init();
+    if (notify_watchdog_start(broker.loop) != 0)
+        return 1;
     log_notice("mosquitto version %s running", VERSION);
+    notify_ready();
+    daemon_ready();
 
     uv_run(broker.loop, UV_RUN_DEFAULT);
 

@@ -77,7 +77,7 @@ class Broker:
     """
 
     def __init__(self, config="", listener=True, logging=True, anonymous=True, args=None,
-                 tmpdir=None, port=None, use_config=True, listener_config=""):
+                 tmpdir=None, port=None, use_config=True, listener_config="", env=None):
         self.tmp = tmpdir or make_tmpdir()
         self._own_tmp = tmpdir is None
         self.port = port or free_port()
@@ -87,6 +87,7 @@ class Broker:
         self.err_path = os.path.join(self.tmp, "stderr.txt")
         self.proc = None
         self.args = list(args or [])
+        self.env = dict(env or {})       # added to the environment (NOTIFY_SOCKET, ...)
         lines = []
         if logging:
             lines += ["log_dest file %s" % self.log_path, "log_type all"]
@@ -112,7 +113,8 @@ class Broker:
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmp)
+                                     stdin=subprocess.DEVNULL, cwd=self.tmp,
+                                     env=dict(os.environ, **self.env))
         if wait:
             self.wait_ready(timeout)
         return self
