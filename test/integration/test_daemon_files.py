@@ -57,7 +57,7 @@ class FilesAfterDropTest(BrokerTest):
         b = self.broker(tmpdir=d)
         st = os.stat(log)
         self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o666))
-        self.assertTrue(b.log_has(r"mosquitto version \S+ running"))
+        b.wait_log(r"mosquitto version \S+ running")
 
     def rotate_and_signal(self, sig):
         """logrotate with `nocreate` in a folder only the run-as user may write, as Debian's

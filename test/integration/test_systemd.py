@@ -77,7 +77,7 @@ class SystemdNotifyTest(BrokerTest):
         # READY=1 promises service: the first connect attempt must succeed, without retrying.
         with b.client("after-ready") as c:
             c.ping()
-        self.assertTrue(b.log_has(r"mosquitto version \S+ running"))
+        self.assertTrue(b.log_has(r"mosquitto version \S+ running"))  # logged before READY
 
     def test_reload_brackets_with_reloading_and_ready(self):
         b, n = self.start()
