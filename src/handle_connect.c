@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "property.h"
 #include "topic.h"
 
@@ -351,6 +352,7 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     c->id_borrowed = true;
     if (assigned != NULL)
         assigned = c->id;
+    persist_session(s, c->version < MQTT_V5);
 
     c->stage = STAGE_MQTT;
     c->deadline = 0;
