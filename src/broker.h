@@ -184,7 +184,7 @@ void client_pause(struct client *c);
 void client_resume_all(void);
 void client_set_address(struct client *c, const struct sockaddr *sa);
 void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port);
-const char *client_name(const struct client *c); /* id, or "<unknown>" */
+const char *client_name(const struct client *c); /* id, else address, else "<unknown>" */
 void client_check_timeouts(int64_t now);
 /* For ws.c: bytes unwrapped from websocket frames, fed to the MQTT stage. */
 void client_ws_input(struct client *c, const void *p, size_t len);

@@ -27,7 +27,8 @@
 
 const char *client_name(const struct client *c)
 {
-    return c->id != NULL ? c->id : "<unknown>";
+    /* Before CONNECT names the client, Mosquitto 2.1 names it by its address (2.0: <unknown>). */
+    return c->id != NULL ? c->id : c->address != NULL ? c->address : "<unknown>";
 }
 
 void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port)
