@@ -85,7 +85,7 @@ const struct conf_opt conf_opts[] = {
     { "persistence",                    T_BOOL,        G(persistence), NUM(0, 0, 0) },
     { "persistence_allow_damaged",      T_BOOL,        G(persistence_allow_damaged), NUM(0, 0, 0) },
     { "persistence_file",               T_STR,         G(persistence_file), STR(0) },
-    { "persistence_location",           T_STR,         G(persistence_location), STR(0) },
+    { "persistence_location",           T_STR,         G(persistence_location), PATH },
     { "persistence_sync",               T_BOOL,        G(persistence_sync), NUM(0, 0, 0) },
     { "persistent_client_expiration",   T_DURATION,
         G(persistent_client_expiration), NUM(0, 0, 0) },

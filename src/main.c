@@ -318,12 +318,13 @@ fail:
 }
 
 /* -d: forks; the parent waits on a pipe and exits with the child's verdict: 0 once the child
- * says it serves, else the child's exit code (1 if it vanished without one). Unlike both
- * references (whose parent always exits 0), a failed start is visible to the caller. The child
- * keeps stderr until it is ready, so start-up errors reach the terminal. */
+ * says it serves, else the child's exit code (1 if it vanished without one) and a line on
+ * stderr. Both references' parent always exits 0, and, like theirs, our daemon writes nothing
+ * to the terminal (its stdio is /dev/null from the fork on; errors go to the log file). */
 static int daemonize(void)
 {
     int fds[2];
+    int null;
     pid_t pid;
 
     if (pipe2(fds, O_CLOEXEC) == -1)
@@ -334,7 +335,7 @@ static int daemonize(void)
     if (pid > 0) {
         char verdict;
         ssize_t n;
-        int status;
+        int status, code = 1;
 
         close(fds[1]);
         do
@@ -342,36 +343,34 @@ static int daemonize(void)
         while (n == -1 && errno == EINTR);
         if (n == 1)
             _exit(0);
-        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-            _exit(WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1);
-        _exit(1);
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+            code = WEXITSTATUS(status);
+        fprintf(stderr, "Error: The broker did not start in the background (exit code %d); "
+                        "see its log.\n", code);
+        _exit(code);
     }
     close(fds[0]);
     daemon_fd = fds[1];
     if (setsid() == -1 || chdir("/") == -1)
         return -1;
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null != -1) {
         dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
         close(null);
     }
     return 0;
 }
 
-/* Tells the -d parent that the broker serves, and detaches from its terminal. */
+/* Tells the -d parent that the broker serves. */
 static void daemon_ready(void)
 {
-    int null;
+    ssize_t n;
 
     if (daemon_fd == -1)
         return;
-    null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null != -1) {
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        close(null);
-    }
-    ssize_t n = write(daemon_fd, "", 1); /* fails only if the parent is gone: nobody to tell */
+    n = write(daemon_fd, "", 1); /* fails only if the parent is gone: nobody to tell */
     (void)n;
     close(daemon_fd);
     daemon_fd = -1;
