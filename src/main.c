@@ -294,26 +294,38 @@ static int drop_privileges(const struct conf *c)
     return 0;
 }
 
-/* Written while still root, then given to the run-as user (as both references leave it: 0644,
- * owned by that user), so the broker can remove it at exit. */
+/* Written while still root and given to the run-as user (as both references leave it: 0644,
+ * owned by that user), so the broker can remove it at exit. Written to a temporary name and
+ * renamed, so a reader never sees it empty or still root's. */
 static int write_pid_file(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    char tmp[PATH_MAX];
     char text[32];
     int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+    int fd = -1;
 
+    if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        goto fail;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd == -1)
         goto fail;
     if (run_as.drop && fchown(fd, run_as.uid, run_as.gid) == -1)
         goto fail;
-    if (write(fd, text, (size_t)len) != len)
+    if (write(fd, text, (size_t)len) != len || close(fd) == -1) {
+        fd = -1;
         goto fail;
-    close(fd);
+    }
+    fd = -1;
+    if (rename(tmp, path) == -1)
+        goto fail;
     return 0;
 fail:
     log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
     if (fd != -1)
         close(fd);
+    unlink(tmp);
     return -1;
 }
 
@@ -475,16 +487,12 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_hup, on_signal, SIGHUP);
     uv_signal_init(broker.loop, &sig_usr1);
     uv_signal_start(&sig_usr1, on_signal, SIGUSR1);
-    if (listener_open_all() != 0)
-        return 1;
-    if (ws_init() != 0)
-        return 1;
+    /* Before the listeners: whoever sees the port open finds the pid file too. */
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;
-    if (drop_privileges(&conf) != 0)
-        return 1;
-    if (persist_init() != 0)
-        return 1;
+    if (listener_open_all() != 0 || ws_init() != 0 || drop_privileges(&conf) != 0 ||
+        persist_init() != 0)
+        goto start_failed;
 
     uv_check_init(broker.loop, &flush_check);
     uv_check_start(&flush_check, on_check);
@@ -493,7 +501,7 @@ int main(int argc, char **argv)
     next_sys_ms = now_ms();
     sys_init();
     if (notify_watchdog_start(broker.loop) != 0)
-        return 1;
+        goto start_failed;
     log_notice("mosquitto version %s running", VERSION);
     notify_ready();
     daemon_ready();
@@ -506,4 +514,9 @@ int main(int argc, char **argv)
     log_close();
     conf_free(&conf);
     return 0;
+
+start_failed:
+    if (conf.pid_file != NULL)
+        unlink(conf.pid_file); /* a pid file must not outlive the process it names */
+    return 1;
 }
