@@ -9,7 +9,7 @@ DEB_PACKAGE := mosquitto-proxy
 SYSTEMD_UNITDIR ?= $(if $(filter /usr,$(prefix)),/lib/systemd/system,/etc/systemd/system)
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps deps-test build run test test-asan unit fuzz install install-files clean bench deb
+.PHONY: all deps deps-test build run test test-asan unit fuzz install install-check install-files clean bench deb
 
 all: build
 
@@ -43,18 +43,20 @@ test-asan: deps-test
 # believing they are its files and put its own back on the next upgrade. Use `make deb` and
 # install the package instead (it replaces Debian's mosquitto cleanly), or say
 # OVERWRITE_PACKAGED=1 to do it anyway.
-install: build
+install: build install-check
+	$(MAKE) --no-print-directory install-files
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh debian/$(DEB_PACKAGE).postinst configure; fi
+
+install-check:
 	@owned=""; for f in $(prefix)/sbin/mosquitto $(prefix)/bin/mosquitto_passwd \
-	    $(SYSTEMD_UNITDIR)/mosquitto.service /etc/mosquitto/mosquitto.conf; do \
+	    $(SYSTEMD_UNITDIR)/mosquitto.service; do \
 	    pkg=$$(dpkg-query -S "$(DESTDIR)$$f" 2>/dev/null | cut -d: -f1); \
 	    case "$$pkg" in ""|$(DEB_PACKAGE)) ;; *) owned="$$owned $$f ($$pkg)";; esac; done; \
 	if [ -n "$$owned" ] && [ "$(OVERWRITE_PACKAGED)" != 1 ]; then \
 	    echo "make install: these files belong to Debian packages:$$owned" >&2; \
-	    echo "  build and install the package instead: make deb && apt install ./$(DEB_PACKAGE)_*.deb" >&2; \
+	    echo "  build and install the package instead: make deb && apt install ./$(BUILD)/deb/$(DEB_PACKAGE)_*.deb" >&2; \
 	    echo "  or overwrite them anyway: make install OVERWRITE_PACKAGED=1 prefix=$(prefix)" >&2; \
 	    exit 1; fi
-	$(MAKE) --no-print-directory install-files
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh debian/$(DEB_PACKAGE).postinst configure; fi
 
 # What gets installed, without building or checking: debian/rules calls this too.
 install-files:
@@ -68,7 +70,8 @@ install-files:
 	install -m 644 dist/readme/ca_certificates $(DESTDIR)/etc/mosquitto/ca_certificates/README
 	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 dist/mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
 	install -d $(DESTDIR)/etc/logrotate.d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(SYSTEMD_UNITDIR)
-	install -m 644 dist/mosquitto.logrotate $(DESTDIR)/etc/logrotate.d/mosquitto
+	# Kept if present, like mosquitto.conf: Debian's own does the same job (a reload).
+	test -e $(DESTDIR)/etc/logrotate.d/mosquitto || install -m 644 dist/mosquitto.logrotate $(DESTDIR)/etc/logrotate.d/mosquitto
 	install -m 644 dist/fail2ban-filter.conf $(DESTDIR)/etc/fail2ban/filter.d/mosquitto-proxy.conf
 	sed 's|@SBINDIR@|$(prefix)/sbin|' dist/mosquitto.service.in > $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
