@@ -48,6 +48,7 @@ def run(cmd, **kw):
 def build_standin(workdir):
     """A package named mosquitto at Debian 12's version, holding the broker path and the
     config as a conffile: what dpkg needs to see for Conflicts/Replaces, without the network."""
+    workdir = tempfile.mkdtemp(prefix="standin-", dir=workdir)
     tree = os.path.join(workdir, "standin")
     os.makedirs(os.path.join(tree, "DEBIAN"))
     os.makedirs(os.path.join(tree, "usr", "sbin"))
@@ -197,7 +198,11 @@ class DebTest(unittest.TestCase):
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        ready = n.expect("READY", "1", timeout=20)
+        try:
+            ready = n.expect("READY", "1", timeout=20)
+        except AssertionError:
+            proc.kill()
+            raise AssertionError("no READY=1 from %s:\n%s" % (argv, proc.communicate()[0]))
         s = open_conn(port)
         s.sendall(mqtt_connect("deb-test", proto=4, clean=True))
         self.assertEqual(read_connack(s), 0)
