@@ -25,6 +25,10 @@
 #define PAUSED_IN_LIMIT (256u << 10) /* input kept from a paused publisher; then TCP holds it */
 #define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
 #define OUT_IOV 64                   /* iovecs per write: segments, then c->out */
+/* Output is written at the end of the loop iteration, in big writes; but one read can fan out
+ * into far more than that for each receiver (a 1 MB read to 1000 subscribers), so a receiver
+ * with this much waiting is written to at once, which keeps what waits small. */
+#define OUT_WRITE_NOW (64u << 10)
 #define SEAL_COPY_MAX 4096           /* c->out up to this is copied when sealed, else moved */
 
 /* One piece of a connection's output, ahead of c->out. Large payloads are not copied into each
@@ -478,7 +482,11 @@ static int adopt_ws(struct client *c)
 
 void client_want_flush(struct client *c)
 {
-    if (c->want_flush || c->closing)
+    if (c->closing)
+        return;
+    if (c->oq_bytes + c->out.len >= OUT_WRITE_NOW && !c->write_blocked)
+        (void)write_out(c); /* a failure shows again in the flush, which closes it */
+    if (c->want_flush)
         return;
     c->want_flush = true;
     c->flush_next = broker.flush_head;
