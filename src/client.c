@@ -279,7 +279,7 @@ static void out_consume(struct client *c, size_t n)
 
 void client_progress(struct client *c)
 {
-    c->progress_at = now_ms();
+    c->progress_at = (int64_t)uv_now(broker.loop); /* the loop's clock: no system call */
 }
 
 /* True while c is a paused publisher: its packets, PINGREQ among them, may be waiting in TCP
@@ -334,7 +334,7 @@ static int write_out(struct client *c)
             if (c->ws == NULL) /* ws.c counts what reaches the socket */
                 broker.stats.bytes_sent += (uint64_t)n;
             out_consume(c, (size_t)n);
-            c->progress_at = now_ms();
+            client_progress(c);
             continue;
         }
         if (n == XPRT_AGAIN) {
@@ -482,11 +482,9 @@ static int adopt_ws(struct client *c)
 
 void client_want_flush(struct client *c)
 {
-    if (c->closing)
-        return;
-    if (c->oq_bytes + c->out.len >= OUT_WRITE_NOW && !c->write_blocked)
+    if (c->out.len + c->oq_bytes >= OUT_WRITE_NOW && !c->write_blocked && !c->closing)
         (void)write_out(c); /* a failure shows again in the flush, which closes it */
-    if (c->want_flush)
+    if (c->want_flush || c->closing)
         return;
     c->want_flush = true;
     c->flush_next = broker.flush_head;
