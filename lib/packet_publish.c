@@ -124,7 +124,7 @@ size_t mqtt_publish_size(uint8_t version, const struct mqtt_publish *m)
 }
 
 /* Writes everything before the payload at p (room reserved by the caller); returns the end. */
-static uint8_t *put_head(uint8_t *p, uint8_t version, const struct mqtt_publish *m, size_t rem)
+static inline uint8_t *put_head(uint8_t *p, uint8_t version, const struct mqtt_publish *m, size_t rem)
 {
     uint8_t byte0 = MQTT_PUBLISH << 4 | (uint8_t)(m->qos << PF_QOS_SHIFT);
 
@@ -144,12 +144,12 @@ static uint8_t *put_head(uint8_t *p, uint8_t version, const struct mqtt_publish 
 
 bool mqtt_encode_publish(struct buf *b, uint8_t version, const struct mqtt_publish *m)
 {
-    uint8_t *p;
+    size_t rem = publish_rem(version, m);
 
-    if (!mqtt_encode_publish_head(b, version, m) || !buf_reserve(b, m->payload.len))
+    if (rem > MQTT_MAX_REMAINING || !buf_reserve(b, 1 + varint_size((uint32_t)rem) + rem))
         return false;
-    p = wire_put_bytes(b->data + b->len, m->payload.p, m->payload.len);
-    return wire_end(b, p);
+    return wire_end(b, wire_put_bytes(put_head(b->data + b->len, version, m, rem), m->payload.p,
+                                      m->payload.len));
 }
 
 bool mqtt_encode_publish_head(struct buf *b, uint8_t version, const struct mqtt_publish *m)

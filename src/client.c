@@ -26,6 +26,10 @@
 #define PAUSED_IN_LIMIT (256u << 10) /* input kept from a paused publisher; then TCP holds it */
 #define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
 #define OUT_IOV 64                   /* iovecs per write: segments, then c->out */
+/* Output is written at the end of the loop iteration, in big writes; but one read can fan out
+ * into far more than that for each receiver (a 1 MB read to 1000 subscribers), so a receiver
+ * with this much waiting is written to at once, which keeps what waits small. */
+#define OUT_WRITE_NOW (64u << 10)
 #define SEAL_COPY_MAX 4096           /* c->out up to this is copied when sealed, else moved */
 
 /* One piece of a connection's output, ahead of c->out. Large payloads are not copied into each
@@ -304,7 +308,7 @@ static void out_consume(struct client *c, size_t n)
 
 void client_progress(struct client *c)
 {
-    c->progress_at = now_ms();
+    c->progress_at = (int64_t)uv_now(broker.loop); /* the loop's clock: no system call */
 }
 
 /* True while c is a paused publisher: its packets, PINGREQ among them, may be waiting in TCP
@@ -359,7 +363,7 @@ static int write_out(struct client *c)
             if (c->ws == NULL) /* ws.c counts what reaches the socket */
                 broker.stats.bytes_sent += (uint64_t)n;
             out_consume(c, (size_t)n);
-            c->progress_at = now_ms();
+            client_progress(c);
             continue;
         }
         if (n == XPRT_AGAIN) {
@@ -509,6 +513,8 @@ static int adopt_ws(struct client *c)
 
 void client_want_flush(struct client *c)
 {
+    if (c->out.len + c->oq_bytes >= OUT_WRITE_NOW && !c->write_blocked && !c->closing)
+        (void)write_out(c); /* a failure shows again in the flush, which closes it */
     if (c->want_flush || c->closing)
         return;
     c->want_flush = true;

@@ -78,7 +78,7 @@ static void check_behind(struct session *s)
         return;
     if (!s->behind) {
         s->behind = true;
-        c->progress_at = now_ms(); /* the bound counts from here */
+        client_progress(c); /* the bound counts from here */
     } else if (now_ms() - c->progress_at > (int64_t)broker.conf->backpressure_timeout * 1000) {
         stall(s, "made no progress");
         return;
