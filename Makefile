@@ -35,6 +35,7 @@ install: build
 	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin $(DESTDIR)/etc/mosquitto
 	install -m 755 $(BUILD)/src/mosquitto $(DESTDIR)$(prefix)/sbin/mosquitto
 	install -m 755 $(BUILD)/apps/mosquitto_passwd $(DESTDIR)$(prefix)/bin/mosquitto_passwd
+	install -m 755 $(BUILD)/apps/mosquitto_db_dump $(DESTDIR)$(prefix)/bin/mosquitto_db_dump
 	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
 	install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf.example
 	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man5 $(DESTDIR)$(prefix)/share/man/man8
