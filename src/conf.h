@@ -172,6 +172,8 @@ struct conf {
     bool persistence_sync;           /* ours: fdatasync each batch before acknowledging */
     bool persistence_allow_damaged;  /* ours: start with what a damaged store still holds */
     bool daemon;                     /* -d */
+    bool abs_paths;                  /* set before parsing with -d: file names are made
+                                      * absolute, since the daemon changes to / */
     bool verbose;                    /* -v: log_type all */
     bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */
 
@@ -196,6 +198,9 @@ struct conf {
 };
 
 void conf_init(struct conf *c);      /* defaults */
+/* A malloc'd copy of path; when c->abs_paths is set and path is relative, prefixed with the
+ * current directory. NULL: out of memory. */
+char *conf_abs_path(const struct conf *c, const char *path);
 void conf_free(struct conf *c);
 /* Parses a file (and its include_dir files) into c. On error logs one line
  * "FILE:LINE: Error: <Mosquitto's wording>" and returns ERR_CONF (ERR_NOT_SUPPORTED for an
