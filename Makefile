@@ -63,6 +63,7 @@ install-files:
 	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin
 	install -m 755 $(BUILD)/src/mosquitto $(DESTDIR)$(prefix)/sbin/mosquitto
 	install -m 755 $(BUILD)/apps/mosquitto_passwd $(DESTDIR)$(prefix)/bin/mosquitto_passwd
+	install -m 755 $(BUILD)/apps/mosquitto_db_dump $(DESTDIR)$(prefix)/bin/mosquitto_db_dump
 	install -d -m 755 $(DESTDIR)/etc/mosquitto/conf.d $(DESTDIR)/etc/mosquitto/ca_certificates
 	install -d -m 750 $(DESTDIR)/etc/mosquitto/certs
 	install -m 644 dist/readme/conf.d $(DESTDIR)/etc/mosquitto/conf.d/README

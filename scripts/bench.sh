@@ -95,6 +95,15 @@ start_broker() {
         echo "allow_anonymous true"
         echo "max_queued_messages 10000000"
         echo "log_dest file $WORK/broker-$port.log"
+        if [ -n "${BENCH_PERSIST:-}" ]; then
+            # Both brokers keep state; a persistent subscriber's window is raised for both so
+            # that the store, not the 20-message default window, sets the pace.
+            mkdir -p "$WORK/store-$port" && chmod 777 "$WORK/store-$port"
+            echo "persistence true"
+            echo "persistence_location $WORK/store-$port/"
+            echo "max_inflight_messages 1000"
+            [ "$BENCH_PERSIST" = sync ] && [ "$bin" = "$OURS" ] && echo "persistence_sync true"
+        fi
         [ -n "${EXTRA_CONF:-}" ] && echo "$EXTRA_CONF"
     } >"$conf"
     "$@" "$bin" -c "$conf" >"$WORK/broker-$port.out" 2>&1 &
@@ -150,6 +159,8 @@ SCENARIOS=(
 "fanin_q1|fan-in 8->1, QoS 1, 20 in flight per publisher|--pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "fanin_q2|fan-in 8->1, QoS 2, 20 in flight per publisher|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "fanin_q2_w100|fan-in 8->1, QoS 2, 100 in flight per publisher (loss check)|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 100 --count 100000|lost:lo"
+"fanin_q1_persist|fan-in 8->1, QoS 1, persistence true, persistent subscriber|PERSIST --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_sync|same, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
 "fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
 "subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0, 1000 in flight|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 1000 --duration 3|msgs_per_s:hi"
 "lat_q0|latency at 10 k msgs/s, QoS 0|--pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
@@ -191,6 +202,14 @@ run_one() {
         bin=$THEIRS
     fi
     local via_haproxy=0 bridge_qos="" rport="" RPID=""
+    BENCH_PERSIST=
+    if [[ $args == PERSISTSYNC* ]]; then
+        BENCH_PERSIST=sync
+        args=${args#PERSISTSYNC }
+    elif [[ $args == PERSIST* ]]; then
+        BENCH_PERSIST=1
+        args=${args#PERSIST }
+    fi
     if [[ $args == BRIDGE* ]]; then
         # Two brokers of the same kind: A bridges `bench/#` out to B at the scenario's QoS;
         # publishers talk to A, the subscriber to B.
@@ -261,6 +280,7 @@ for s in "${SCENARIOS[@]}"; do
         run_one "$name" B "$r" "$args"
     done
 done
+BENCH_PERSIST=   # what follows starts plain brokers
 
 # ---- noise-free counts: callgrind instructions and system calls per delivered message ----
 COUNT_ARGS="--pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 100"
@@ -341,12 +361,46 @@ if want syscalls; then
     measure_syscalls B "$THEIRS"
 fi
 
+# ---- persistence: acknowledged messages lost to kill -9, restart with a big state ----
+if want kill9; then
+    echo "== kill9: QoS 1 + QoS 2 flood into a persistent subscriber, kill -9 six times"
+    for who in A B; do
+        bin=$OURS
+        [ "$who" = B ] && bin=$THEIRS
+        if [ "$who" = A ] && [ "$OURS_OK" != 1 ]; then record kill9 A 1 "$OURS_WHY"; continue; fi
+        if out=$(cd "$ROOT/test/integration" && timeout 300 python3 crashloop.py "$bin" 6 2>/dev/null | tail -n 1) &&
+            read -r a1 l1 a2 l2 d2 k <<<"$out" && [ -n "$k" ]; then
+            echo "  [$who] acknowledged QoS 1 $a1 (lost $l1), QoS 2 $a2 (lost $l2, twice $d2), $k kills"
+            record kill9 "$who" 1 "{\"lost_q1\": $l1, \"acked_q1\": $a1, \"lost_q2\": $l2, \"acked_q2\": $a2, \"dup_q2\": $d2, \"ok\": true}"
+        else
+            record kill9 "$who" 1 "crash loop failed"
+        fi
+    done
+fi
+if want restart; then
+    RN=${BENCH_RESTART_RETAINED:-1000000}
+    RS=${BENCH_RESTART_SESSIONS:-10000}
+    echo "== restart: $RN retained messages + $RS persistent sessions, SIGTERM and start again"
+    for who in A B; do
+        bin=$OURS
+        [ "$who" = B ] && bin=$THEIRS
+        if [ "$who" = A ] && [ "$OURS_OK" != 1 ]; then record restart A 1 "$OURS_WHY"; continue; fi
+        mkdir -p "$WORK/restart-$who"
+        out=$(timeout 900 python3 "$ROOT/scripts/persist_restart.py" "$bin" "$RN" "$RS" \
+              "$WORK/restart-$who" 2>&1 | tail -n 1)
+        echo "  [$who] $out"
+        record restart "$who" 1 "$(grep '^{' <<<"$out" || echo "restart measurement failed")"
+    done
+fi
+
 # ---- table, results.md, chart ----
 mkdir -p "$OUT"
 SC_FILE="$WORK/scenarios.txt"
 printf '%s\n' "${SCENARIOS[@]}" >"$SC_FILE"
 echo "instr|user-space instructions per delivered message (callgrind)||instr_per_msg:lo" >>"$SC_FILE"
 echo "syscalls|system calls per delivered message||syscalls_per_msg:lo" >>"$SC_FILE"
+echo "kill9|kill -9 x6 during a QoS 1 + QoS 2 flood (persistence true)||acked_q1:hi lost_q1:lo acked_q2:hi lost_q2:lo dup_q2:lo" >>"$SC_FILE"
+echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo" >>"$SC_FILE"
 THEIRS_VER=$(dpkg-query -W -f='${Version}' mosquitto 2>/dev/null)
 python3 - "$RESULTS" "$SC_FILE" "$OUT" "$WORK" "$OURS" "$THEIRS" "${THEIRS_VER:-?}" "$RUNS" \
     "$OURS_PROXY" "$OURS_OK" <<'EOF' || die "report failed"
@@ -357,7 +411,12 @@ labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
           "p50_us": "p50 latency, us", "p99_us": "p99 latency, us", "p999_us": "p999 latency, us",
           "broker_cpu_us_per_conn": "broker CPU per connection, us",
           "conn_per_s": "connections/s", "rss_bytes_per_conn": "RSS per idle connection, bytes",
-          "instr_per_msg": "instructions per message", "syscalls_per_msg": "syscalls per message"}
+          "instr_per_msg": "instructions per message", "syscalls_per_msg": "syscalls per message",
+          "acked_q1": "QoS 1 acknowledged", "lost_q1": "QoS 1 acknowledged but lost",
+          "acked_q2": "QoS 2 acknowledged", "lost_q2": "QoS 2 acknowledged but lost",
+          "dup_q2": "QoS 2 delivered twice", "restart_s": "start until state served, s",
+          "stop_s": "SIGTERM until exit, s", "rss_before_kb": "RSS before restart, KiB",
+          "rss_after_kb": "RSS after restore, KiB"}
 
 def cell(sc, who, key):
     rs = [r for r in rows if r["scenario"] == sc and r["broker"] == who]
@@ -365,7 +424,7 @@ def cell(sc, who, key):
     if not good:
         return None, (rs[0]["error"] if rs and "error" in rs[0] else "no result"), ""
     vals = [r[key] for r in good]
-    v = max(vals) if key == "lost" else statistics.median(vals)
+    v = max(vals) if key.startswith("lost") or key.startswith("dup") else statistics.median(vals)
     flag = ""
     if any(not r.get("ok", True) for r in good):
         flag = " (LOSS)" if any(r.get("lost") or r.get("dup") for r in good) else " (errors)"
@@ -381,8 +440,8 @@ def fmt(v, key):
         return "-"
     if key == "syscalls_per_msg":
         return "%.4f" % v
-    if key.endswith("_us"):
-        return "%.1f" % v
+    if key.endswith("_us") or key.endswith("_s"):
+        return "%.1f" % v if key.endswith("_us") else "%.2f" % v
     return "{:,.0f}".format(v)
 
 table = ["| scenario | metric | ours | mosquitto %s | ours / mosquitto | better | mqtt_bench CPU |" % tver,

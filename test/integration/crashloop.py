@@ -161,7 +161,7 @@ class Run:
         self.port = None
         self.kills = 0
 
-    def go(self, drain_timeout=30.0):
+    def go(self, drain_timeout=120.0):
         proc = self.start()
         sub = Subscriber(self)
         pubs = [Publisher(self, "crash-pub1", 1), Publisher(self, "crash-pub2", 2)]
