@@ -220,6 +220,8 @@ void client_close(struct client *c, const char *reason)
     if (c->closing)
         return;
     c->closing = true;
+    if (c->proxy_local && c->stage == STAGE_CONNECT)
+        reason = NULL; /* a proxy's health check that sent no CONNECT: not worth a line */
     if (reason != NULL && broker.conf->connection_messages) {
         if (reason[0] == '\0')
             log_notice("Client %s [%s:%u] disconnected.", client_name(c), c->address, c->port);
@@ -267,6 +269,12 @@ void client_close(struct client *c, const char *reason)
     c->username = NULL;
     free(c->proxy_cn);
     c->proxy_cn = NULL;
+    if (c->out_aliases != NULL) {
+        for (uint16_t i = 0; i < c->out_alias_n; i++)
+            free(c->out_aliases[i]);
+        free(c->out_aliases);
+        c->out_aliases = NULL;
+    }
     if (c->aliases != NULL) {
         for (uint16_t i = 0; i <= c->n_aliases; i++)
             free(c->aliases[i]);

@@ -225,6 +225,7 @@ static void listener_defaults(struct listener_conf *l)
     l->protocol = PROTO_MQTT;
     l->max_qos = 2;
     l->max_topic_alias = 10;
+    l->max_topic_alias_broker = 10;
     l->proxy_timeout = 5;
     l->sec.allow_anonymous = -1;
     l->sec.allow_zero_length_clientid = true;
@@ -647,9 +648,11 @@ int conf_opt_listener(struct conf_parse *p, const struct conf_opt *o, char *args
     }
     if ((dup = find_duplicate(c, &l)) != NULL
         || (grown = realloc(c->listeners, (c->listener_count + 1) * sizeof(l))) == NULL) {
+        /* The message names l's address: report first, free after. */
+        rc = dup != NULL ? duplicate_error(p->file, p->line, &l, dup) : nomem(p);
         free(l.unix_path);
         free(l.host);
-        return dup != NULL ? duplicate_error(p->file, p->line, &l, dup) : nomem(p);
+        return rc;
     }
     c->listeners = grown;
     c->listeners[c->listener_count] = l;
@@ -683,6 +686,7 @@ int conf_opt_port(struct conf_parse *p, const struct conf_opt *o, char *args)
         return rc;
     use_default_listener(p);
     p->c->default_listener.port = (uint16_t)port;
+    p->c->parse_port_set = true;
     return ERR_OK;
 }
 
@@ -906,8 +910,8 @@ int conf_opt_max_packet_size(struct conf_parse *p, const struct conf_opt *o, cha
     (void)o;
     if ((rc = get_int(p, &range, args, &n)) != ERR_OK)
         return rc;
-    /* 0 keeps "no limit"; tiny limits would break ordinary clients, as Mosquitto says */
-    if (n > 0 && n < 20)
+    /* 2.1.2 refuses 0 too: there is always a limit (default 2000000) */
+    if (n < 20)
         return fail(p, ERR_CONF, "Error: 'max_packet_size' must be >= 20.");
     p->c->max_packet_size = (uint32_t)n;
     return ERR_OK;
@@ -1064,6 +1068,7 @@ void conf_init(struct conf *c)
     c->log_timestamp = true;
     c->log_facility = -1;
     c->max_inflight_messages = 20;
+    c->max_packet_size = 2000000;    /* 2.1.2's default, announced in every v5 CONNACK */
     c->max_keepalive = 65535;
     c->max_queued_messages = 1000;
     c->retain_available = true;
@@ -1115,6 +1120,16 @@ void conf_free(struct conf *c)
         free(c->parse_files[i]);
     free(c->parse_files);
     memset(c, 0, sizeof(*c));
+}
+
+bool conf_default_listener_used(const struct conf *c)
+{
+    return c->parse_default_used;
+}
+
+bool conf_default_listener_port_set(const struct conf *c)
+{
+    return c->parse_port_set;
 }
 
 const struct security_conf *conf_security(const struct conf *c, const struct listener_conf *l)
@@ -1171,6 +1186,11 @@ static int check_proxy_listener(const struct listener_conf *l)
 static int check_listener(const struct listener_conf *l)
 {
     const char *tls;
+
+    if (l->unix_path != NULL && l->proxy_allow_count > 0)
+        return fail_at(l->file, l->line, ERR_CONF, "Error: proxy_protocol_allow_from cannot be "
+                       "used on a unix socket listener: its peers have no address to check "
+                       "(the socket file's permissions decide who connects).");
 
     if (l->proxy_version != 0) {
         int rc = check_proxy_listener(l);

@@ -18,8 +18,7 @@
  * - T_IGNORED: accepted, value checked, no effect, because nothing observable depends on it here:
  *   autosave_* and persistence_file/_location only matter with persistence (which cannot be
  *   turned on); packet_buffer_size/websockets_headers_size are buffer tuning; websockets_log_level
- *   is for libwebsockets' own log; max_topic_alias_broker caps topic aliases the broker creates
- *   towards clients, and this broker creates none; retain_expiry_interval only frees expired
+ *   is for libwebsockets' own log; retain_expiry_interval only frees expired
  *   retained messages earlier (they are never delivered once expired).
  * - T_OBSOLETE: accepted with a warning, exactly as Mosquitto 2 does. */
 
@@ -116,7 +115,8 @@ const struct conf_opt conf_opts[] = {
     { "max_qos",                        T_INT,         L(max_qos), NUM(0, 2, 0) },
     { "maximum_qos",                    T_INT,         L(max_qos), NUM(0, 2, 0) },
     { "max_topic_alias",                T_INT,         LO(max_topic_alias), NUM(0, 65535, 0) },
-    { "max_topic_alias_broker",         T_IGNORED,     IGN(0, 65535, F_CHECK_INT) },
+    { "max_topic_alias_broker",         T_INT,
+        LO(max_topic_alias_broker), NUM(0, 65535, 0) },
     { "mount_point",                    T_CUSTOM,
         LO(mount_point), CUSTOM(conf_opt_mount_point) },
     { "mptcp",                          T_UNSUPPORTED, UNSUP("false|0") },

@@ -120,6 +120,7 @@ static void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg
 static void outmsg_free(struct outmsg *o)
 {
     msg_unref(o->m);
+    free(o->more_ids);
     free(o);
 }
 
@@ -131,35 +132,120 @@ void outlist_clear(struct outlist *l)
         outmsg_free(o);
 }
 
+uint32_t deliver_expiry_left(const struct msg *m)
+{
+    int64_t left;
+
+    if (m->expiry == 0)
+        return 0;
+    left = m->expiry - now_ms() / 1000;
+    return left > 0 ? (uint32_t)left : 1u;
+}
+
+/* The outbound alias for topic, or 0 (none). *fresh tells whether the client does not know
+ * it yet (the PUBLISH must then carry the topic). Like 2.1.2, aliases go to topics in order of
+ * first use until the client's Topic Alias Maximum (capped by max_topic_alias_broker) is
+ * reached; later topics are sent in full. Nothing is recorded here: see alias_commit(). */
+static uint16_t alias_find(const struct client *c, const char *topic, bool *fresh)
+{
+    *fresh = false;
+    if (c->out_alias_max == 0)
+        return 0;
+    for (uint16_t i = 0; i < c->out_alias_n; i++) {
+        if (strcmp(c->out_aliases[i], topic) == 0)
+            return (uint16_t)(i + 1);
+    }
+    if (c->out_alias_n >= c->out_alias_max)
+        return 0;
+    *fresh = true;
+    return (uint16_t)(c->out_alias_n + 1);
+}
+
+/* Records a fresh alias once its PUBLISH was encoded. False on ENOMEM (then no alias). */
+static bool alias_commit(struct client *c, const char *topic)
+{
+    char *t;
+
+    if (c->out_aliases == NULL &&
+        (c->out_aliases = calloc(c->out_alias_max, sizeof(*c->out_aliases))) == NULL)
+        return false;
+    if ((t = strdup(topic)) == NULL)
+        return false;
+    c->out_aliases[c->out_alias_n++] = t;
+    return true;
+}
+
+/* The v5 properties of one outgoing copy: the publisher's, with the Message Expiry Interval
+ * counted down, plus our subscription identifiers and topic alias. */
+static bool build_props(struct buf *props, const struct msg *m, uint32_t sub_id,
+                        const uint32_t *more_ids, uint16_t alias)
+{
+    struct mqtt_prop_iter it;
+    struct mqtt_prop prop;
+    struct mqtt_bin all = { m->props, m->props_len };
+    bool ok = true;
+
+    props->len = 0;
+    mqtt_props_iter(&it, all);
+    while (ok && mqtt_props_next(&it, &prop)) {
+        int type = mqtt_prop_type(prop.id);
+        if (prop.id == PROP_MESSAGE_EXPIRY_INTERVAL)
+            continue;
+        if (prop.id == PROP_USER_PROPERTY)
+            ok = mqtt_props_add_pair(props, prop.key.p, prop.key.len, prop.bin.p, prop.bin.len);
+        else if (type == PROPT_STRING || type == PROPT_BINARY)
+            ok = mqtt_props_add_bin(props, prop.id, prop.bin.p, prop.bin.len);
+        else
+            ok = mqtt_props_add_num(props, prop.id, prop.num);
+    }
+    if (ok && m->expiry != 0)
+        ok = mqtt_props_add_num(props, PROP_MESSAGE_EXPIRY_INTERVAL, deliver_expiry_left(m));
+    if (ok && sub_id != 0)
+        ok = mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id);
+    for (const uint32_t *id = more_ids; ok && id != NULL && *id != 0; id++)
+        ok = mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, *id);
+    if (ok && alias != 0)
+        ok = mqtt_props_add_num(props, PROP_TOPIC_ALIAS, alias);
+    return ok;
+}
+
 /* Encodes one PUBLISH for client c. Returns false if it could not be sent (too big for the
  * client's maximum packet size, or memory). */
 static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t pid, bool retain,
-                         bool dup, uint32_t sub_id)
+                         bool dup, uint32_t sub_id, const uint32_t *more_ids)
 {
     struct buf *props = &scratch_props;
     const char *mp = c->listener->conf->mount_point;
     size_t mplen = mp ? strlen(mp) : 0;
+    const char *topic = m->topic + mplen;
+    bool fresh = false;
+    uint16_t alias = c->version == MQTT_V5 ? alias_find(c, topic, &fresh) : 0;
     struct mqtt_publish p = {
         .qos = qos, .dup = dup, .retain = retain, .packet_id = pid,
-        .topic = { (const uint8_t *)m->topic + mplen, (uint32_t)(m->topic_len - mplen) },
+        .topic = { (const uint8_t *)topic, (uint32_t)(m->topic_len - mplen) },
         .props = { m->props, m->props_len },
         .payload = { m->payload, m->payload_len },
     };
 
-    if (c->version == MQTT_V5 && sub_id != 0) {
-        props->len = 0;
-        if (!buf_append(props, m->props, m->props_len) ||
-            !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
+    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0 || alias != 0)) {
+        if (!build_props(props, m, sub_id, more_ids, alias))
             return false;
         p.props = (struct mqtt_bin){ props->data, (uint32_t)props->len };
+        if (alias != 0 && !fresh)
+            p.topic.len = 0; /* the client knows the alias: the topic is left out */
     }
     if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet)
         return false;
     if (!mqtt_encode_publish(&c->out, c->version, &p))
         return false;
+    if (fresh && !alias_commit(c, topic)) {
+        /* Sent with an alias we could not remember: the client would resolve later
+         * alias-only PUBLISHes we cannot produce; stop aliasing for this connection. */
+        c->out_alias_max = c->out_alias_n;
+    }
     if (log_on(LOG_T_DEBUG))
         log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, dup, qos,
-                  retain, pid, m->topic + mplen, m->payload_len);
+                  retain, pid, topic, m->payload_len);
     broker.stats.msgs_sent++;
     broker.stats.pub_msgs_sent++;
     broker.stats.pub_bytes_sent += m->payload_len;
@@ -198,7 +284,7 @@ static void start_flight(struct session *s, struct outmsg *o, bool dup)
     o->pid = session_next_pid(s);
     o->state = o->qos == 1 ? OUT_WAIT_PUBACK : OUT_WAIT_PUBREC;
     outlist_push(&s->inflight, o);
-    if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id)) {
+    if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id, o->more_ids)) {
         /* Cannot ever be sent to this client: forget it rather than block the window. */
         struct outmsg *prev = NULL, *it;
         for (it = s->inflight.head; it != o; it = it->next)
@@ -220,15 +306,35 @@ static bool queue_full(const struct session *s)
     return false;
 }
 
+static uint32_t *ids_dup(const uint32_t *ids)
+{
+    size_t n = 0;
+    uint32_t *copy;
+
+    while (ids[n] != 0)
+        n++;
+    copy = malloc((n + 1) * sizeof(*copy));
+    if (copy != NULL)
+        memcpy(copy, ids, (n + 1) * sizeof(*copy));
+    return copy;
+}
+
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id)
+{
+    deliver_to_session_ids(s, m, qos, retain, sub_id, NULL);
+}
+
+void deliver_to_session_ids(struct session *s, struct msg *m, uint8_t qos, bool retain,
+                            uint32_t sub_id, const uint32_t *more_ids)
 {
     struct client *c = s->client;
     struct outmsg *o;
     bool online = c != NULL && c->stage == STAGE_MQTT;
 
     if (online && qos == 0) {
-        if (c->out.len > QOS0_OUT_LIMIT || !send_publish(c, m, 0, 0, retain, false, sub_id))
+        if (c->out.len > QOS0_OUT_LIMIT ||
+            !send_publish(c, m, 0, 0, retain, false, sub_id, more_ids))
             broker.stats.msgs_dropped++;
         else
             check_behind(s);
@@ -251,6 +357,11 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     o->qos = qos;
     o->retain = retain;
     o->sub_id = sub_id;
+    if (more_ids != NULL && more_ids[0] != 0 && (o->more_ids = ids_dup(more_ids)) == NULL) {
+        free(o);
+        broker.stats.msgs_dropped++;
+        return;
+    }
     if (online && s->queue.count == 0 && window_open(s))
         start_flight(s, o, false);
     else
@@ -272,7 +383,7 @@ void deliver_resume(struct session *s, bool resend)
                 mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, o->pid, 0, NULL);
                 client_want_flush(c);
             } else {
-                send_publish(c, o->m, o->qos, o->pid, o->retain, true, o->sub_id);
+                send_publish(c, o->m, o->qos, o->pid, o->retain, true, o->sub_id, o->more_ids);
             }
         }
     }
@@ -283,7 +394,7 @@ void deliver_resume(struct session *s, bool resend)
             continue;
         }
         if (o->qos == 0) {
-            send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id);
+            send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id, o->more_ids);
             outmsg_free(o);
         } else {
             start_flight(s, o, false);
@@ -330,10 +441,33 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
  * once, at the highest QoS among them. */
 struct match {
     struct session *s;
+    uint32_t *more_ids;            /* owned, 0-terminated; NULL until a second identifier */
+    uint32_t sub_id;
     uint8_t qos;
     bool rap;
-    uint32_t sub_id;
 };
+
+/* Adds the identifier of one more overlapping subscription to x [MQTT-3.3.4-4]. */
+static void match_add_id(struct match *x, uint32_t id)
+{
+    size_t n = 0;
+    uint32_t *v;
+
+    if (id == 0)
+        return;
+    if (x->sub_id == 0) {
+        x->sub_id = id;
+        return;
+    }
+    while (x->more_ids != NULL && x->more_ids[n] != 0)
+        n++;
+    v = realloc(x->more_ids, (n + 2) * sizeof(*v));
+    if (v == NULL)
+        return;
+    v[n] = id;
+    v[n + 1] = 0;
+    x->more_ids = v;
+}
 
 struct match_ctx {
     struct msg *m;
@@ -354,8 +488,7 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
         struct match *x = &mc->v[s->mark_idx];
         if (qos > x->qos)
             x->qos = qos;
-        if (x->sub_id == 0)
-            x->sub_id = sub->identifier;
+        match_add_id(x, sub->identifier);
         x->rap |= (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0;
         return;
     }
@@ -369,8 +502,8 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
     }
     s->mark_seq = mc->m->seq;
     s->mark_idx = (uint32_t)mc->n;
-    mc->v[mc->n++] = (struct match){ s, qos, (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0,
-                                     sub->identifier };
+    mc->v[mc->n++] = (struct match){ .s = s, .sub_id = sub->identifier, .qos = qos,
+                                     .rap = (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0 };
 }
 
 static struct match_ctx mc; /* reused: the match list grows once, not per message */
@@ -396,10 +529,12 @@ size_t deliver_publish(struct msg *m, struct client *from)
         struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
-        if (!auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
-            continue;
-        deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
-        receivers++;
+        if (auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ)) {
+            deliver_to_session_ids(s, m, qos, x->rap && m->retain, x->sub_id, x->more_ids);
+            receivers++;
+        }
+        free(x->more_ids);
+        x->more_ids = NULL;
     }
     free(nested.v);
     depth--;

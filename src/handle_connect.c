@@ -163,6 +163,10 @@ static uint8_t read_connect_props(struct client *c, const struct mqtt_connect *c
         c->out_recv_max = (uint16_t)p.num;
     if (mqtt_props_find(ck->props, PROP_MAXIMUM_PACKET_SIZE, &p))
         c->out_max_packet = p.num;
+    if (mqtt_props_find(ck->props, PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
+        int cap = c->listener->conf->max_topic_alias_broker;
+        c->out_alias_max = (uint16_t)(p.num < (uint32_t)cap ? p.num : (uint32_t)cap);
+    }
     if (mqtt_props_find(ck->props, PROP_AUTHENTICATION_METHOD, &p))
         return RC_BAD_AUTHENTICATION_METHOD; /* no enhanced authentication in this build */
     return 0;
@@ -201,23 +205,22 @@ static void send_connack(struct client *c, bool present, const char *assigned, u
 
     buf_init(&props);
     if (c->version == MQTT_V5) {
-        if (assigned != NULL)
-            mqtt_props_add_bin(&props, PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned, strlen(assigned));
-        if (ka_server != c->keepalive || ka_server != 0) {
-            if (ka_server != 0)
-                mqtt_props_add_num(&props, PROP_SERVER_KEEP_ALIVE, ka_server);
-        }
+        /* 2.1.2's order, so that CONNACKs compare byte for byte. */
+        if (ka_server != 0)
+            mqtt_props_add_num(&props, PROP_SERVER_KEEP_ALIVE, ka_server);
         if (lc->max_topic_alias > 0)
             mqtt_props_add_num(&props, PROP_TOPIC_ALIAS_MAXIMUM, (uint32_t)lc->max_topic_alias);
+        if (assigned != NULL)
+            mqtt_props_add_bin(&props, PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned, strlen(assigned));
         if (!broker.conf->retain_available)
             mqtt_props_add_num(&props, PROP_RETAIN_AVAILABLE, 0);
-        if (lc->max_qos < 2)
-            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)lc->max_qos);
         if (broker.conf->max_packet_size != 0)
             mqtt_props_add_num(&props, PROP_MAXIMUM_PACKET_SIZE, broker.conf->max_packet_size);
         if (broker.conf->max_inflight_messages > 0 && broker.conf->max_inflight_messages < 65535)
             mqtt_props_add_num(&props, PROP_RECEIVE_MAXIMUM,
                                (uint32_t)broker.conf->max_inflight_messages);
+        if (lc->max_qos < 2)
+            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)lc->max_qos);
     }
     struct mqtt_bin pb = { props.data, (uint32_t)props.len };
     mqtt_encode_connack(&c->out, c->version, c->version >= MQTT_V311 && present, 0,
@@ -227,14 +230,17 @@ static void send_connack(struct client *c, bool present, const char *assigned, u
     buf_free(&props);
 }
 
-/* An existing connection with the same client id is closed; its will goes out. */
+/* An existing connection with the same client id is closed. Its will goes out at once, unless
+ * it has a will delay: the new connection came before the delay ran out, which deletes the will
+ * [MQTT-3.1.3-9] whether or not the session continues (2.1.2 publishes neither). */
 static void take_over(struct session *s)
 {
     struct client *old = s->client;
 
     if (old == NULL)
         return;
-    log_notice("Client %s already connected, closing old connection.", s->id);
+    if (old->will.delay > 0)
+        will_clear(old);
     if (old->version == MQTT_V5)
         mqtt_encode_disconnect(&old->out, MQTT_V5, RC_SESSION_TAKEN_OVER, NULL);
     /* Detach first: closing must neither free nor schedule expiry of the session we take. */
@@ -323,8 +329,11 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     will_cancel_delayed(c->id);
     s = session_find(c->id);
     if (s != NULL) {
+        bool ended = s->client != NULL && !s->persistent;
         take_over(s);
-        if (ck.clean) {
+        /* A session with expiry 0 (or a 3.x clean session) ended with its connection, even
+         * when the new connection is what closed it: start fresh, session present 0. */
+        if (ck.clean || ended) {
             session_free(s);
             s = NULL;
         } else {
