@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "msg.h"
+#include "xprt.h"
 
 struct auth;
 struct subs;
@@ -30,6 +31,7 @@ struct listener {
 
 enum client_stage {
     STAGE_PROXY,                   /* waiting for the PROXY header */
+    STAGE_TLS,                     /* TLS handshake (tls.c), after the header if any */
     STAGE_CONNECT,                 /* waiting for CONNECT */
     STAGE_MQTT,                    /* connected */
     STAGE_CLOSED                   /* closing: no more input is processed */
@@ -104,7 +106,7 @@ struct client {
     struct client *paused_next;    /* broker.paused list */
     struct client *flush_next;
     struct client *next, *prev;    /* broker.clients */
-    int fd;
+    struct xprt x;                 /* transport: tcp, tls, or ws once adopted; owns no fd */
     unsigned events;               /* UV_READABLE / UV_WRITABLE currently requested */
     enum client_stage stage;
     uint32_t out_max_packet;       /* client's Maximum Packet Size (v5), 0 = none */
@@ -123,6 +125,8 @@ struct client {
     bool proxy_tls, proxy_cert;    /* TLS facts from the PROXY header */
     bool want_flush;               /* on the flush list */
     bool write_blocked;            /* the last write hit EAGAIN: wait for writability */
+    bool read_wants_write;         /* a TLS read needs the socket writable first */
+    bool read_more;                /* the read budget ran out with input left in the transport */
     bool paused;                   /* back-pressure: its PUBLISHes wait (acks still flow) */
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;

@@ -1,5 +1,6 @@
-/* client.c - one connection: its buffers, reading big and writing big, the stage machine
- * (PROXY -> CONNECT -> MQTT) and closing. Packet meaning lives in handle_*.c. */
+/* client.c - one connection: its buffers, reading big and writing big through its transport
+ * (xprt.h: tcp, tls, ws), the stage machine (PROXY -> TLS -> WS adoption -> CONNECT -> MQTT)
+ * and closing. Packet meaning lives in handle_*.c; bytes on the socket are the transport's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -82,6 +83,7 @@ void client_set_address(struct client *c, const struct sockaddr *sa)
 }
 
 static void set_events(struct client *c, unsigned events);
+static void client_read(struct client *c);
 static void unlink_paused(struct client *c);
 static void own_input(struct client *c);
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -99,7 +101,7 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
         free(c);
         return NULL;
     }
-    c->fd = fd;
+    xprt_tcp_init(&c->x, fd);
     c->listener = l;
     if (sa->sa_family != AF_UNIX)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* we batch writes */
@@ -153,7 +155,7 @@ static void update_events(struct client *c)
         return;
     if (c->out.len <= OUT_HIGH_WATER && !(c->paused && c->in.len >= PAUSED_IN_LIMIT))
         ev |= UV_READABLE;
-    if (c->write_blocked)
+    if (c->write_blocked || c->read_wants_write)
         ev |= UV_WRITABLE;
     set_events(c, ev);
 }
@@ -172,25 +174,26 @@ static void on_handle_closed(uv_handle_t *h)
 {
     struct client *c = h->data;
 
-    close(c->fd);
+    c->x.ops->free(&c->x);
+    close(c->x.fd);
     client_free_memory(c);
 }
 
 /* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
 static int write_out(struct client *c)
 {
-    if (c->ws != NULL)
-        return ws_write(c); /* libwebsockets frames and writes it when the socket allows */
+    if (c->stage == STAGE_PROXY || c->stage == STAGE_TLS)
+        return 0; /* nothing may go out before the transport is up */
     while (c->out.len > 0) {
-        ssize_t n = write(c->fd, c->out.data, c->out.len);
+        struct iovec iov = { c->out.data, c->out.len };
+        ssize_t n = c->x.ops->writev(&c->x, &iov, 1);
         if (n > 0) {
-            broker.stats.bytes_sent += (uint64_t)n;
+            if (c->ws == NULL) /* ws.c counts what reaches the socket */
+                broker.stats.bytes_sent += (uint64_t)n;
             buf_consume(&c->out, (size_t)n);
             continue;
         }
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (n == XPRT_AGAIN) {
             c->write_blocked = true;
             return 0;
         }
@@ -252,8 +255,7 @@ void client_close(struct client *c, const char *reason)
     (void)write_out(c); /* best effort: a CONNACK or DISCONNECT explaining the close */
     unlink_flush(c);
     unlink_paused(c);
-    if (c->ws == NULL)
-        shutdown(c->fd, SHUT_RDWR);
+    c->x.ops->shutdown(&c->x); /* TLS: close_notify; ws: nothing yet, ws_close() below */
     c->listener->clients--;
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -331,7 +333,7 @@ static int adopt_ws(struct client *c)
     if (ws_adopt(c) != 0) {
         /* The socket is still ours: watch it again so the close takes the usual path. */
         c->poll = malloc(sizeof(*c->poll));
-        if (c->poll == NULL || uv_poll_init(broker.loop, c->poll, c->fd) != 0)
+        if (c->poll == NULL || uv_poll_init(broker.loop, c->poll, c->x.fd) != 0)
             abort(); /* nothing sane is left to do with this connection */
         c->poll->data = c;
         client_close(c, "websocket adoption failed");
@@ -372,6 +374,12 @@ void client_flush_all(void)
         struct client *c = broker.flush_head;
         broker.flush_head = c->flush_next;
         c->want_flush = false;
+        if (c->read_more) {
+            c->read_more = false;
+            client_read(c);
+            if (c->closing)
+                continue;
+        }
         flush_one(c);
     }
 }
@@ -560,6 +568,8 @@ static void client_read(struct client *c)
 {
     size_t total = 0;
 
+    c->read_wants_write = false;
+
     while (total < READ_BUDGET && !c->closing) {
         ssize_t n;
         size_t space;
@@ -572,7 +582,8 @@ static void client_read(struct client *c)
             return;
         }
         space = c->in.cap - c->in.len;
-        n = read(c->fd, c->in.data + c->in.len, space);
+        n = c->x.ops->read(&c->x, c->in.data + c->in.len, space);
+        int err = errno;
         if (n > 0) {
             c->in.len += (size_t)n;
             total += (size_t)n;
@@ -580,25 +591,30 @@ static void client_read(struct client *c)
             broker.stats.bytes_received += (uint64_t)n;
             client_process(c);
             own_input(c);
-            if ((size_t)n < space)
-                break; /* the socket is drained */
+            if ((size_t)n < space && c->x.ops == &xprt_tcp_ops)
+                break; /* the socket is drained (TLS hands out one record per read) */
             continue;
         }
-        int err = errno;
         own_input(c);
-        if (n == -1 && err == EINTR)
-            continue;
-        if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK))
+        if (n == XPRT_AGAIN) {
+            c->read_wants_write = c->x.want == XPRT_WANT_WRITE;
             break;
+        }
         if (c->closing)
             return;
         if (c->stage == STAGE_PROXY)
             proxy_closed(c); /* a proxy's layer-4 health check resets: not worth a line */
-        else if (n == 0 || err == ECONNRESET)
+        else if (n == 0 || (c->x.why == NULL && err == ECONNRESET))
             client_close(c, "connection closed by client");
         else
             client_close(c, "bad socket read/write");
         return;
+    }
+    if (total >= READ_BUDGET && !c->closing && c->x.ops->pending(&c->x) > 0) {
+        /* The transport holds decrypted input the poll handle cannot see: read it on the
+         * next flush pass, after the others had their turn. */
+        c->read_more = true;
+        client_want_flush(c);
     }
     update_events(c);
 }
@@ -618,7 +634,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         if (c->closing)
             return;
     }
-    if ((events & UV_READABLE) || status < 0)
+    if ((events & UV_READABLE) || status < 0 || c->read_wants_write)
         client_read(c);
     if (!c->closing && c->out.len > 0)
         client_want_flush(c);

@@ -40,6 +40,8 @@ struct ws_conn {
     struct ws_conn *next, *prev;   /* every conn, for shutdown */
 };
 
+static const struct xprt_ops xprt_ws_ops; /* defined with its functions, below */
+
 static struct {
     struct lws_context *ctx;
     struct lws_vhost *vhost;
@@ -298,6 +300,8 @@ int ws_adopt(struct client *c)
     w->c = c;
     w->adopting = true;
     c->ws = w;
+    c->x.ops = &xprt_ws_ops;
+    c->x.ctx = w;
     w->next = ws.conns;
     if (ws.conns != NULL)
         ws.conns->prev = w;
@@ -307,7 +311,7 @@ int ws_adopt(struct client *c)
      * may arrive during the adopt call itself. */
     buf_init(&c->in);
     ws.pending = w;
-    wsi = lws_adopt_socket_vhost_readbuf(ws.vhost, c->fd, (const char *)http.data, http.len);
+    wsi = lws_adopt_socket_vhost_readbuf(ws.vhost, c->x.fd, (const char *)http.data, http.len);
     ws.pending = NULL;
     buf_free(&http);
     w->adopting = false;
@@ -323,27 +327,60 @@ int ws_adopt(struct client *c)
     return 0;
 }
 
-int ws_write(struct client *c)
+/* The websocket transport: libwebsockets owns the socket and pushes input through
+ * client_ws_input(), so reads find nothing; writes queue the bytes for binary frames, which go
+ * out when libwebsockets reports the socket writable. */
+static ssize_t ws_xprt_read(struct xprt *x, void *buf, size_t len)
 {
-    struct ws_conn *w = c->ws;
+    (void)buf;
+    (void)len;
+    x->want = XPRT_WANT_READ;
+    return XPRT_AGAIN;
+}
 
-    if (c->out.len == 0)
-        return 0;
-    if (w == NULL || w->dead || w->wsi == NULL) {
-        buf_consume(&c->out, c->out.len); /* nowhere to go any more */
-        return 0;
+static ssize_t ws_xprt_writev(struct xprt *x, const struct iovec *iov, int iovcnt)
+{
+    struct ws_conn *w = x->ctx;
+    size_t total = 0;
+
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    if (w == NULL || w->dead || w->wsi == NULL)
+        return (ssize_t)total; /* nowhere to go any more: dropped */
+    for (int i = 0; i < iovcnt; i++) {
+        if (!queue_append(w, iov[i].iov_base, iov[i].iov_len)) {
+            x->why = "out of memory";
+            return XPRT_ERR;
+        }
     }
-    if (!queue_append(w, c->out.data, c->out.len))
-        return -1;
-    buf_consume(&c->out, c->out.len);
     if (w->len > WS_RX_PAUSE_AT && !w->rx_paused) {
         w->rx_paused = true; /* back-pressure, as client.c does for TCP */
         lws_rx_flow_control(w->wsi, 0);
     }
     if (w->established)
         lws_callback_on_writable(w->wsi);
+    return (ssize_t)total;
+}
+
+static void ws_xprt_shutdown(struct xprt *x)
+{
+    (void)x; /* ws_close() sends the close frame once client.c has let go of the client */
+}
+
+static size_t ws_xprt_pending(const struct xprt *x)
+{
+    (void)x;
     return 0;
 }
+
+static void ws_xprt_free(struct xprt *x)
+{
+    x->ctx = NULL; /* the ws_conn is freed with the wsi */
+}
+
+static const struct xprt_ops xprt_ws_ops = {
+    "ws", ws_xprt_read, ws_xprt_writev, ws_xprt_shutdown, ws_xprt_pending, ws_xprt_free,
+};
 
 void ws_hold_input(struct client *c, bool hold)
 {

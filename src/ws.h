@@ -13,12 +13,10 @@ struct client;
 int ws_init(void);
 /* Destroys the context; call before the final uv_run of shutdown. */
 void ws_shutdown(void);
-/* Takes over c->fd (our poll handle is already released) together with the bytes in c->in,
- * which are the start of the HTTP upgrade. Returns 0, or -1 if libwebsockets refused it. */
+/* Takes over c->x.fd (our poll handle is already released) together with the bytes in c->in,
+ * which are the start of the HTTP upgrade, and makes c->x the websocket transport (writes
+ * queue binary frames). Returns 0, or -1 if libwebsockets refused it. */
 int ws_adopt(struct client *c);
-/* Moves c->out into a websocket frame queue and asks for writability; c->out is empty after.
- * Returns 0, or -1 on failure. */
-int ws_write(struct client *c);
 /* Back-pressure: stop (hold) or resume reading frames from a paused publisher, as client.c
  * stops polling a TCP socket. Output back-pressure is tracked separately. */
 void ws_hold_input(struct client *c, bool hold);
