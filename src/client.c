@@ -103,8 +103,10 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
     }
     xprt_tcp_init(&c->x, fd);
     c->listener = l;
-    if (sa->sa_family != AF_UNIX)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* we batch writes */
+    /* set_tcp_nodelay: our default is true (a difference from 2.1.2's false): writes are
+     * batched once per loop iteration, so Nagle would only add delayed-ACK stalls. */
+    if (sa->sa_family != AF_UNIX && broker.conf->set_tcp_nodelay)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     buf_init(&c->in);
     buf_init(&c->out);
     c->last_in = now_ms();

@@ -47,6 +47,12 @@ struct listener_conf {
     int max_qos;                /* 0..2, default 2 */
     int max_topic_alias;        /* default 10 */
     int max_topic_alias_broker; /* aliases we send to a client at most; default 10 */
+    unsigned accept_versions;   /* accept_protocol_versions: bit (1 << v) for v = 3, 4, 5;
+                                 * 0 = every version */
+    int allow_anonymous;        /* listener_allow_anonymous: -1 unset, else wins over the
+                                 * security settings' allow_anonymous */
+    char *auto_id_prefix;       /* owned; listener_auto_id_prefix, NULL = unset */
+    char **ws_origins;          /* owned, NULL-terminated websockets_origin list; NULL = any */
     bool use_username_as_clientid;
     /* TLS (issue: TLS; rejected as not supported until then) */
     char *cafile, *capath, *certfile, *keyfile, *ciphers, *tls_version, *crlfile;
@@ -75,6 +81,8 @@ struct conf {
     bool per_listener_settings;
     struct security_conf sec;   /* global security settings */
     bool allow_duplicate_messages;   /* default true */
+    int global_max_clients;          /* connected clients at most; -1 = unlimited */
+    int global_max_connections;      /* open connections at most; -1 = unlimited */
     bool check_retain_source;
     bool connection_messages;        /* default true */
     unsigned log_dest;               /* default stderr */
@@ -148,10 +156,5 @@ bool conf_default_listener_port_set(const struct conf *c);
  * --test-config; "" if none. Borrowed: valid until the next conf_* call. */
 const char *conf_last_error(void);
 
-/* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
- * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries; a peer without an IP
- * address (unix socket) matches no list. The only implementation: proxy.c and the unit tests
- * both call it. */
-bool conf_proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
 #endif

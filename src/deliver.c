@@ -437,8 +437,8 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
     deliver_caught_up(s);
 }
 
-/* One match of the current message: merged per session so overlapping subscriptions deliver
- * once, at the highest QoS among them. */
+/* One match of the current message; with allow_duplicate_messages false, merged per session
+ * so overlapping subscriptions deliver once, at the highest QoS among them. */
 struct match {
     struct session *s;
     uint32_t *more_ids;            /* owned, 0-terminated; NULL until a second identifier */
@@ -484,7 +484,10 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
 
     if ((sub->options & SUBOPT_NO_LOCAL) && !shared && mc->from != NULL && mc->from->session == s)
         return;
-    if (s->mark_seq == mc->m->seq) {
+    /* allow_duplicate_messages true (2.1.2's default): one copy per matching subscription,
+     * each with its own QoS and identifier [MQTT-3.3.4-5]; false: one copy per session at the
+     * highest QoS, carrying every identifier [MQTT-3.3.4-4]. */
+    if (s->mark_seq == mc->m->seq && !broker.conf->allow_duplicate_messages) {
         struct match *x = &mc->v[s->mark_idx];
         if (qos > x->qos)
             x->qos = qos;

@@ -192,8 +192,11 @@ static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
         if (ck->has_password)
             password = bin_strdup(ck->password);
     }
-    rc = auth_check_connect(*c->listener->auth, sec->allow_anonymous > 0, c->username, password,
-                            c->identity);
+    /* listener_allow_anonymous (2.1) wins over allow_anonymous for its listener */
+    rc = auth_check_connect(*c->listener->auth,
+                            lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0
+                                                     : sec->allow_anonymous > 0,
+                            c->username, password, c->identity);
     free(password);
     return (uint8_t)rc;
 }
@@ -269,6 +272,13 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         return client_protocol_error(c, rc, "protocol error");
     c->version = ck.version;
     c->clean = ck.clean;
+    if (lc->accept_versions != 0 && !(lc->accept_versions & (1u << ck.version))) {
+        /* accept_protocol_versions: 2.1.2 answers "unacceptable protocol version" (v5: 0x84)
+         * and logs this reason. */
+        return refuse(c, c->version, RC_UNSUPPORTED_PROTOCOL_VERSION,
+                      "used disallowed feature (QoS too high, retain not supported, or bad AUTH "
+                      "method)");
+    }
     if (log_on(LOG_T_DEBUG))
         log_debug("Received CONNECT from %s:%u (p%d, c%d, k%u, id '%.*s')", c->address, c->port,
                   log_protocol(ck.version), ck.clean, ck.keepalive, (int)ck.client_id.len,
@@ -298,7 +308,8 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
             return refuse(c, c->version,
                           c->version == MQTT_V5 ? RC_UNSPECIFIED : RC_CLIENTID_NOT_VALID,
                           "protocol error");
-        c->id = make_auto_id(sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
+        c->id = make_auto_id(lc->auto_id_prefix ? lc->auto_id_prefix
+                             : sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
         if (c->version == MQTT_V5)
             assigned = c->id;
     } else {
@@ -326,8 +337,19 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         return refuse(c, c->version, rc, "protocol error");
 
     /* Session: take over a live connection, resume or discard the stored state. */
-    will_cancel_delayed(c->id);
     s = session_find(c->id);
+    if (broker.conf->global_max_clients >= 0 && (s == NULL || s->client == NULL) &&
+        broker.nconnected >= (size_t)broker.conf->global_max_clients) {
+        /* A takeover keeps the count: only a client that adds one is refused. 2.1.2 answers
+         * v5 with 0x89 and closes 3.x connections without a CONNACK. */
+        will_clear(c);
+        if (c->version != MQTT_V5) {
+            client_close(c, "server busy (global_max_clients)");
+            return -1;
+        }
+        return refuse(c, c->version, RC_SERVER_BUSY, "server busy (global_max_clients)");
+    }
+    will_cancel_delayed(c->id);
     if (s != NULL) {
         bool ended = s->client != NULL && !s->persistent;
         take_over(s);

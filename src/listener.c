@@ -39,7 +39,9 @@ static void on_accept(uv_poll_t *h, int status, int events)
                 log_err("Error: accept on %s failed: %s.", l->name, strerror(errno));
             return;
         }
-        if (l->conf->max_connections >= 0 && l->clients >= l->conf->max_connections) {
+        if ((l->conf->max_connections >= 0 && l->clients >= l->conf->max_connections) ||
+            (broker.conf->global_max_connections >= 0 &&
+             broker.nclients >= (size_t)broker.conf->global_max_connections)) {
             char host[INET6_ADDRSTRLEN] = "<unknown>";
             if (ss.ss_family == AF_INET)
                 inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));

@@ -21,9 +21,9 @@ int proxy_on_accept(struct client *c, const struct sockaddr *peer)
 {
     const struct listener_conf *lc = c->listener->conf;
 
-    /* The one check, shared with the unit tests (conf.c); a unix-socket listener cannot have
-     * a list (conf_validate() refuses it), so its peers never reach a refusal here. */
-    if (conf_proxy_allowed(lc, peer))
+    /* A unix-socket listener cannot have a list (conf_validate() refuses it), so its peers
+     * never reach a refusal here. */
+    if (proxy_allowed(lc, peer))
         return 0;
     broker.stats.proxy_not_allowed++;
     log_notice("Connection from %s:%u rejected, not allowed to send a PROXY header "

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conf.h"          /* struct listener_conf, for proxy_allowed() */
 #include "mqtt_protocol.h" /* enum dec */
 
 #define PROXY_V1_MAX_LINE 107
@@ -53,5 +54,11 @@ enum dec proxy_v2_decode(const uint8_t *buf, size_t len, struct proxy_info *out,
 
 /* CRC32C (Castagnoli) of p[0..len), as the PP2_TYPE_CRC32C TLV uses. */
 uint32_t proxy_crc32c(const uint8_t *p, size_t len);
+
+/* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
+ * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries; a peer without an IP
+ * address (unix socket) matches no list. The only implementation (proxy_allow.c): the broker's
+ * proxy_on_accept() and the unit tests both call it. */
+bool proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
 #endif
