@@ -16,6 +16,7 @@
 #include "err.h"
 #include "hmap.h"
 #include "packet.h"
+#include "persist.h"
 #include "log.h"
 #include "retain.h"
 #include "subs.h"
@@ -163,6 +164,7 @@ static void log_to_topic(unsigned type, const char *line)
 static void on_check(uv_check_t *h)
 {
     (void)h;
+    persist_flush(); /* the loop iteration's journal records: one write */
     client_flush_all();
 }
 
@@ -173,6 +175,7 @@ static void on_tick(uv_timer_t *h)
     (void)h;
     client_check_timeouts(now);
     will_tick(now);
+    persist_tick(now);
     if (now >= next_expiry_ms) {
         session_check_expiry(now);
         next_expiry_ms = now + 1000;
@@ -239,9 +242,12 @@ static void on_signal(uv_signal_t *h, int signum)
         log_reopen(broker.conf);
         return;
     }
-    /* SIGUSR1 (2.1.2: write the persistence file) and SIGUSR2 (2.1.2: debug dump of the
-     * subscription tree) are caught so that neither ends the broker, as the default action
-     * would; 2.1.2 logs nothing for either. */
+    if (signum == SIGUSR1) {
+        persist_snapshot("SIGUSR1"); /* Mosquitto's "save the database now" */
+        return;
+    }
+    /* SIGUSR2 (2.1.2: a debug dump of the subscription tree) is caught so that it does not end
+     * the broker, as the default action would; 2.1.2 logs nothing for it. */
     if (signum == SIGINT || signum == SIGTERM) {
         log_notice("mosquitto version %s terminating", VERSION);
         broker.shutting_down = true;
@@ -309,6 +315,8 @@ static void shutdown_broker(void)
     uv_walk(broker.loop, close_walk, NULL);
     uv_run(broker.loop, UV_RUN_DEFAULT); /* let close callbacks free the clients */
     uv_loop_close(broker.loop);
+    persist_snapshot("shutdown");
+    persist_close();
     session_free_all();
     will_free_all();
     deliver_free();
@@ -376,6 +384,8 @@ int main(int argc, char **argv)
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;
     if (drop_privileges(&conf) != 0)
+        return 1;
+    if (persist_init() != 0)
         return 1;
 
     uv_check_init(broker.loop, &flush_check);
