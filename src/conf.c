@@ -1078,6 +1078,7 @@ void conf_init(struct conf *c)
     c->log_facility = -1;
     c->max_inflight_messages = 20;
     c->max_packet_size = 2000000;    /* 2.1.2's default, announced in every v5 CONNACK */
+    c->backpressure_timeout = 2;
     c->max_keepalive = 65535;
     c->max_queued_messages = 1000;
     c->retain_available = true;
