@@ -365,8 +365,8 @@ void client_close(struct client *c, const char *reason)
     if (c->closing)
         return;
     c->closing = true;
-    if (c->proxy_local && c->stage == STAGE_CONNECT)
-        reason = NULL; /* a proxy's health check that sent no CONNECT: not worth a line */
+    if (c->proxy_local && c->stage == STAGE_CONNECT && c->version == 0 && c->in.len == 0)
+        reason = NULL; /* a proxy's health check that sent nothing after LOCAL: no line */
     if (reason != NULL && broker.conf->connection_messages) {
         if (reason[0] == '\0')
             log_notice("Client %s [%s:%u] disconnected.", client_name(c), c->address, c->port);

@@ -155,6 +155,13 @@ class V2Local(BrokerTestCase):
         self.wait_log(self.socket_address_log(s))
         self.assert_no_line("192.0.2.5")                    # the block describes nobody
 
+    def test_local_then_refused_connect_is_logged(self):
+        s = self.conn()
+        s.sendall(v2_local() + mqtt_connect("bad\x00id"))        # client id with a NUL
+        wait_closed(s)
+        self.wait_log(r"Client \S* \[127\.0\.0\.1:%d\] disconnected" % s.getsockname()[1],
+                      regex=True)
+
     def test_local_then_close_after_connect_is_logged(self):
         s = self.assert_success(v2_local(), client_id="checker")
         port = s.getsockname()[1]
