@@ -178,8 +178,10 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         topic[mplen + p.topic.len] = '\0';
     }
 
-    /* $SYS belongs to the broker: 2.1.2 answers 0x87, and does the same to every client. */
-    if (strncmp(topic + mplen, "$SYS/", 5) == 0 || strcmp(topic + mplen, "$SYS") == 0 ||
+    /* $SYS belongs to the broker: 2.1.2 answers clients 0x87. A bridge (CONNECT marked as
+     * one) still publishes its $SYS/broker/connection/... state here, as bridges do. */
+    if (((strncmp(topic + mplen, "$SYS/", 5) == 0 || strcmp(topic + mplen, "$SYS") == 0) &&
+         !c->is_bridge) ||
         !auth_check_acl(*c->listener->auth, c->id, c->username, topic, ACL_WRITE)) {
         log_debug("Denied PUBLISH from %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, p.dup,
                   p.qos, p.retain, p.packet_id, topic, p.payload.len);
