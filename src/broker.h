@@ -46,6 +46,8 @@ enum client_stage {
 struct outmsg {
     struct outmsg *next;
     struct msg *m;                 /* one reference */
+    uint32_t *more_ids;            /* owned, 0-terminated: further subscription identifiers
+                                    * of overlapping subscriptions; NULL = none */
     uint32_t sub_id;               /* MQTT 5 subscription identifier, 0 = none */
     uint16_t pid;                  /* 0 until it goes in flight (QoS > 0) */
     uint8_t qos;
@@ -113,6 +115,7 @@ struct client {
     struct will will;
     char *proxy_cn;                /* owned; NULL if none */
     char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
+    char **out_aliases;            /* v5 outbound topic aliases, owned; [i] is alias i + 1 */
     struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
     struct bridge *bridge;         /* outgoing bridge connection: its bridge; NULL if accepted */
     size_t scan_pos;               /* while paused: c->in before this holds no acks */
@@ -127,11 +130,14 @@ struct client {
     uint16_t keepalive;            /* seconds, as granted */
     uint16_t out_recv_max;         /* client's Receive Maximum: our inflight window */
     uint16_t n_aliases;
+    uint16_t out_alias_max;        /* aliases we may send: min(client's, max_topic_alias_broker) */
+    uint16_t out_alias_n;          /* aliases assigned so far (never reassigned, as 2.1.2) */
     uint8_t version;               /* 3, 4, 5 once CONNECT is read */
     uint8_t max_qos;
     bool clean;
     bool identity;                 /* username from a verified certificate */
     bool proxied;                  /* address came from a PROXY header */
+    bool proxy_local;              /* PROXY v2 LOCAL: the proxy itself, socket addresses */
     bool proxy_tls, proxy_cert;    /* TLS facts from the PROXY header */
     bool want_flush;               /* on the flush list */
     bool write_blocked;            /* the last write hit EAGAIN: wait for writability */
@@ -266,6 +272,13 @@ size_t deliver_publish(struct msg *m, struct client *from); /* returns the recei
 /* Queues/sends m to one session at the given QoS. */
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id);
+/* Same, with the identifiers of further overlapping subscriptions: more_ids is borrowed,
+ * 0-terminated, may be NULL [MQTT-3.3.4-4]: one copy carries every identifier. */
+void deliver_to_session_ids(struct session *s, struct msg *m, uint8_t qos, bool retain,
+                            uint32_t sub_id, const uint32_t *more_ids);
+/* Seconds left before m expires (at least 1), for the Message Expiry Interval property we send
+ * [MQTT-3.3.2-6]; 0 if m never expires. */
+uint32_t deliver_expiry_left(const struct msg *m);
 /* Sends what fits in the inflight window (after reconnect or an ack). */
 void deliver_resume(struct session *s, bool resend);
 void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);

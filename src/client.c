@@ -126,8 +126,10 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
     }
     xprt_tcp_init(&c->x, fd);
     c->listener = l;
-    if (sa->sa_family != AF_UNIX)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* we batch writes */
+    /* set_tcp_nodelay: our default is true (a difference from 2.1.2's false): writes are
+     * batched once per loop iteration, so Nagle would only add delayed-ACK stalls. */
+    if (sa->sa_family != AF_UNIX && broker.conf->set_tcp_nodelay)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     buf_init(&c->in);
     buf_init(&c->out);
     c->last_in = now_ms();
@@ -396,6 +398,8 @@ void client_close(struct client *c, const char *reason)
     if (c->closing)
         return;
     c->closing = true;
+    if (c->proxy_local && c->stage == STAGE_CONNECT && c->version == 0 && c->in.len == 0)
+        reason = NULL; /* a proxy's health check that sent nothing after LOCAL: no line */
     if (reason != NULL && broker.conf->connection_messages) {
         if (reason[0] == '\0')
             log_notice("Client %s [%s:%u] disconnected.", client_name(c), c->address, c->port);
@@ -445,6 +449,12 @@ void client_close(struct client *c, const char *reason)
     c->username = NULL;
     free(c->proxy_cn);
     c->proxy_cn = NULL;
+    if (c->out_aliases != NULL) {
+        for (uint16_t i = 0; i < c->out_alias_n; i++)
+            free(c->out_aliases[i]);
+        free(c->out_aliases);
+        c->out_aliases = NULL;
+    }
     if (c->aliases != NULL) {
         for (uint16_t i = 0; i <= c->n_aliases; i++)
             free(c->aliases[i]);

@@ -257,7 +257,9 @@ static void listener_defaults(struct listener_conf *l)
     l->protocol = PROTO_MQTT;
     l->max_qos = 2;
     l->max_topic_alias = 10;
+    l->max_topic_alias_broker = 10;
     l->proxy_timeout = 5;
+    l->allow_anonymous = -1;
     l->sec.allow_anonymous = -1;
     l->sec.allow_zero_length_clientid = true;
 }
@@ -369,7 +371,7 @@ static int set_duration(struct conf_parse *p, long *field, char *args)
 static int check_ignored(struct conf_parse *p, const struct conf_opt *o, char *args)
 {
     long long n;
-    bool b;
+    bool b = false; /* GCC -O3 cannot see that get_bool() sets it on success */
 
     if (o->flags & F_CHECK_INT)
         return get_int(p, o, args, &n);
@@ -400,7 +402,7 @@ static int apply(struct conf_parse *p, const struct conf_opt *o, char *args)
 {
     void *f;
     long long n;
-    bool b;
+    bool b = false; /* GCC -O3 cannot see that get_bool() sets it on success */
     int rc;
 
     switch (o->type) {
@@ -704,9 +706,11 @@ int conf_opt_listener(struct conf_parse *p, const struct conf_opt *o, char *args
     }
     if ((dup = find_duplicate(c, &l)) != NULL
         || (grown = realloc(c->listeners, (c->listener_count + 1) * sizeof(l))) == NULL) {
+        /* The message names l's address: report first, free after. */
+        rc = dup != NULL ? duplicate_error(p->file, p->line, &l, dup) : nomem(p);
         free(l.unix_path);
         free(l.host);
-        return dup != NULL ? duplicate_error(p->file, p->line, &l, dup) : nomem(p);
+        return rc;
     }
     c->listeners = grown;
     c->listeners[c->listener_count] = l;
@@ -740,6 +744,7 @@ int conf_opt_port(struct conf_parse *p, const struct conf_opt *o, char *args)
         return rc;
     use_default_listener(p);
     p->c->default_listener.port = (uint16_t)port;
+    p->c->parse_port_set = true;
     return ERR_OK;
 }
 
@@ -810,6 +815,49 @@ int conf_opt_mount_point(struct conf_parse *p, const struct conf_opt *o, char *a
         return fail(p, ERR_CONF, "Error: Invalid 'mount_point' value (%s). Does it contain a "
                     "wildcard character?", args);
     return set_str(p, o, f, args);
+}
+
+/* "3, 4, 5" or "4 5": MQTT protocol levels (3 = 3.1, 4 = 3.1.1, 5 = 5.0). 2.1.2 takes any
+ * text here; a level it does not know is refused, so that a typo cannot lock every client out
+ * without a word. */
+int conf_opt_accept_protocol_versions(struct conf_parse *p, const struct conf_opt *o, char *args)
+{
+    unsigned *f = target(p, o), bits = 0;
+    char *tok;
+
+    if (f == NULL)
+        return ERR_CONF;
+    if (*args == '\0')
+        return fail(p, ERR_CONF, "Error: Empty 'accept_protocol_versions' value in configuration.");
+    for (tok = strtok(args, ", \t"); tok != NULL; tok = strtok(NULL, ", \t")) {
+        if (strcmp(tok, "3") != 0 && strcmp(tok, "4") != 0 && strcmp(tok, "5") != 0)
+            return fail(p, ERR_CONF, "Error: Invalid 'accept_protocol_versions' value (%s): "
+                        "use 3, 4 and/or 5.", tok);
+        bits |= 1u << (tok[0] - '0');
+    }
+    *f = bits;
+    return ERR_OK;
+}
+
+/* websockets_origin, once per allowed Origin header value (exact match). */
+int conf_opt_websockets_origin(struct conf_parse *p, const struct conf_opt *o, char *args)
+{
+    char ***f = target(p, o), **v;
+    size_t n = 0;
+
+    if (f == NULL)
+        return ERR_CONF;
+    if (*args == '\0')
+        return fail(p, ERR_CONF, "Error: Empty 'websockets_origin' value in configuration.");
+    while (*f != NULL && (*f)[n] != NULL)
+        n++;
+    if ((v = realloc(*f, (n + 2) * sizeof(*v))) == NULL)
+        return nomem(p);
+    *f = v;
+    if ((v[n] = strdup(args)) == NULL)
+        return nomem(p);
+    v[n + 1] = NULL;
+    return ERR_OK;
 }
 
 /* ---- logging --------------------------------------------------------------------------- */
@@ -939,7 +987,7 @@ int conf_opt_clientid_prefixes(struct conf_parse *p, const struct conf_opt *o, c
 
 int conf_opt_per_listener_settings(struct conf_parse *p, const struct conf_opt *o, char *args)
 {
-    bool b;
+    bool b = false; /* GCC -O3 cannot see that get_bool() sets it on success */
     int rc;
 
     (void)o;
@@ -963,8 +1011,8 @@ int conf_opt_max_packet_size(struct conf_parse *p, const struct conf_opt *o, cha
     (void)o;
     if ((rc = get_int(p, &range, args, &n)) != ERR_OK)
         return rc;
-    /* 0 keeps "no limit"; tiny limits would break ordinary clients, as Mosquitto says */
-    if (n > 0 && n < 20)
+    /* 2.1.2 refuses 0 too: there is always a limit (default 2000000) */
+    if (n < 20)
         return fail(p, ERR_CONF, "Error: 'max_packet_size' must be >= 20.");
     p->c->max_packet_size = (uint32_t)n;
     return ERR_OK;
@@ -995,7 +1043,7 @@ int conf_opt_proxy_protocol(struct conf_parse *p, const struct conf_opt *o, char
 int conf_opt_proxy_protocol_v2(struct conf_parse *p, const struct conf_opt *o, char *args)
 {
     int *f = target(p, o);
-    bool b;
+    bool b = false; /* GCC -O3 cannot see that get_bool() sets it on success */
     int rc;
 
     if (f == NULL)
@@ -1067,44 +1115,6 @@ int conf_opt_proxy_allow_from(struct conf_parse *p, const struct conf_opt *o, ch
     return ERR_OK;
 }
 
-static bool prefix_match(const uint8_t *a, const uint8_t *b, int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, b, (size_t)whole) != 0)
-        return false;
-    return rest == 0 || ((a[whole] ^ b[whole]) & (0xFF << (8 - rest)) & 0xFF) == 0;
-}
-
-bool conf_proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa)
-{
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
-    const uint8_t *v4 = NULL, *v6 = NULL;
-
-    if (l->proxy_allow_count == 0)
-        return true;
-    if (sa->sa_family == AF_INET) {
-        v4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-    } else if (sa->sa_family == AF_INET6) {
-        v6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-        if (memcmp(v6, mapped, sizeof(mapped)) == 0)
-            v4 = v6 + 12;
-    }
-    /* Other families (a unix socket peer) carry no address to check: refuse, as a list was set */
-    for (size_t i = 0; i < l->proxy_allow_count; i++) {
-        const struct proxy_allow *a = &l->proxy_allow[i];
-        if (a->addr.ss_family == AF_INET && v4 != NULL
-            && prefix_match((const uint8_t *)&((const struct sockaddr_in *)&a->addr)->sin_addr,
-                            v4, a->prefix))
-            return true;
-        if (a->addr.ss_family == AF_INET6 && v6 != NULL
-            && prefix_match(((const struct sockaddr_in6 *)&a->addr)->sin6_addr.s6_addr, v6,
-                            a->prefix))
-            return true;
-    }
-    return false;
-}
-
 /* ---- whole configuration --------------------------------------------------------------- */
 
 void conf_init(struct conf *c)
@@ -1114,6 +1124,9 @@ void conf_init(struct conf *c)
     c->sec.auto_id_prefix = strdup("auto-");       /* NULL on OOM: conf_validate() retries */
     c->sec.allow_zero_length_clientid = true;
     c->allow_duplicate_messages = true;
+    c->global_max_clients = -1;
+    c->global_max_connections = -1;
+    c->set_tcp_nodelay = true;       /* 2.1.2: false; see client_new() for why ours is true */
     c->check_retain_source = true;
     c->connection_messages = true;
     c->log_dest = LOG_D_STDERR;
@@ -1121,6 +1134,7 @@ void conf_init(struct conf *c)
     c->log_timestamp = true;
     c->log_facility = -1;
     c->max_inflight_messages = 20;
+    c->max_packet_size = 2000000;    /* 2.1.2's default, announced in every v5 CONNACK */
     c->backpressure_timeout = 2;
     c->max_keepalive = 65535;
     c->max_queued_messages = 1000;
@@ -1158,6 +1172,8 @@ static void listener_free(struct listener_conf *l)
     free(l->tls_version);
     free(l->crlfile);
     free(l->proxy_allow);
+    free(l->auto_id_prefix);
+    free_strv(l->ws_origins);
     security_free(&l->sec);
 }
 
@@ -1179,6 +1195,16 @@ void conf_free(struct conf *c)
         free(c->parse_files[i]);
     free(c->parse_files);
     memset(c, 0, sizeof(*c));
+}
+
+bool conf_default_listener_used(const struct conf *c)
+{
+    return c->parse_default_used;
+}
+
+bool conf_default_listener_port_set(const struct conf *c)
+{
+    return c->parse_port_set;
 }
 
 const struct security_conf *conf_security(const struct conf *c, const struct listener_conf *l)
@@ -1235,6 +1261,11 @@ static int check_proxy_listener(const struct listener_conf *l)
 static int check_listener(const struct listener_conf *l)
 {
     const char *tls;
+
+    if (l->unix_path != NULL && l->proxy_allow_count > 0)
+        return fail_at(l->file, l->line, ERR_CONF, "Error: proxy_protocol_allow_from cannot be "
+                       "used on a unix socket listener: its peers have no address to check "
+                       "(the socket file's permissions decide who connects).");
 
     if (l->proxy_version != 0) {
         int rc = check_proxy_listener(l);

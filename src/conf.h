@@ -46,6 +46,13 @@ struct listener_conf {
     enum listener_protocol protocol;
     int max_qos;                /* 0..2, default 2 */
     int max_topic_alias;        /* default 10 */
+    int max_topic_alias_broker; /* aliases we send to a client at most; default 10 */
+    unsigned accept_versions;   /* accept_protocol_versions: bit (1 << v) for v = 3, 4, 5;
+                                 * 0 = every version */
+    int allow_anonymous;        /* listener_allow_anonymous: -1 unset, else wins over the
+                                 * security settings' allow_anonymous */
+    char *auto_id_prefix;       /* owned; listener_auto_id_prefix, NULL = unset */
+    char **ws_origins;          /* owned, NULL-terminated websockets_origin list; NULL = any */
     bool use_username_as_clientid;
     /* TLS (issue: TLS; rejected as not supported until then) */
     char *cafile, *capath, *certfile, *keyfile, *ciphers, *tls_version, *crlfile;
@@ -137,6 +144,8 @@ struct conf {
     bool per_listener_settings;
     struct security_conf sec;   /* global security settings */
     bool allow_duplicate_messages;   /* default true */
+    int global_max_clients;          /* connected clients at most; -1 = unlimited */
+    int global_max_connections;      /* open connections at most; -1 = unlimited */
     bool check_retain_source;
     bool connection_messages;        /* default true */
     unsigned log_dest;               /* default stderr */
@@ -175,6 +184,7 @@ struct conf {
     bool abs_paths;                  /* set before parsing with -d: file names are made
                                       * absolute, since the daemon changes to / */
     bool verbose;                    /* -v: log_type all */
+    bool quiet;                      /* -q: log_type none; wins over -v */
     bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */
 
     /* Added by conf.c (after the fields above, which keep their meaning). */
@@ -190,6 +200,7 @@ struct conf {
     int parse_listener;              /* index of the listener being configured; -1 = none */
     int parse_depth;                 /* include_dir nesting */
     bool parse_default_used;         /* port / bind_address seen: start the default listener */
+    bool parse_port_set;             /* `port` seen */
     bool parse_default_touched;      /* some option went to the default listener */
     bool parse_sec_touched;          /* a security option was set (per_listener_settings) */
     bool parse_log_dest_set, parse_log_type_set; /* first log_dest / log_type replaces default */
@@ -217,6 +228,11 @@ int conf_validate(struct conf *c);
  * conf_validate(): -p) and false otherwise, as in Mosquitto 2. */
 const struct security_conf *conf_security(const struct conf *c, const struct listener_conf *l);
 
+/* True when `port` or `bind_address` configured the default listener (before conf_validate()). */
+bool conf_default_listener_used(const struct conf *c);
+/* True when the files gave `port` (the command line's -p then loses, as in 2.1.2). */
+bool conf_default_listener_port_set(const struct conf *c);
+
 /* The last error message conf.c logged ("FILE:LINE: Error: ..." or "Error: ..."), for tests and
  * --test-config; "" if none. Borrowed: valid until the next conf_* call. */
 const char *conf_last_error(void);
@@ -225,9 +241,5 @@ const char *conf_last_error(void);
 void conf_bridge_clear(struct bridge_conf *b);
 /* True if two bridge sections configure the same thing (a reload changes nothing). */
 bool conf_bridge_equal(const struct bridge_conf *a, const struct bridge_conf *b);
-
-/* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
- * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries. */
-bool conf_proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
 #endif

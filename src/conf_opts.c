@@ -17,8 +17,7 @@
  *   which spell out a default still start.
  * - T_IGNORED: accepted, value checked, no effect, because nothing observable depends on it here:
  *   packet_buffer_size/websockets_headers_size are buffer tuning; websockets_log_level
- *   is for libwebsockets' own log; max_topic_alias_broker caps topic aliases the broker creates
- *   towards clients, and this broker creates none; retain_expiry_interval only frees expired
+ *   is for libwebsockets' own log; retain_expiry_interval only frees expired
  *   retained messages earlier (they are never delivered once expired).
  * - T_OBSOLETE: accepted with a warning, exactly as Mosquitto 2 does. */
 
@@ -59,8 +58,10 @@ const struct conf_opt conf_opts[] = {
     { "clientid_prefixes",              T_CUSTOM,      ANY, CUSTOM(conf_opt_clientid_prefixes) },
     { "connection_messages",            T_BOOL,        G(connection_messages), NUM(0, 0, 0) },
     { "enable_control_api",             T_UNSUPPORTED, UNSUP("false|0") },
-    { "global_max_clients",             T_UNSUPPORTED, UNSUP("-1") },
-    { "global_max_connections",         T_UNSUPPORTED, UNSUP("-1") },
+    { "global_max_clients",             T_INT,
+        G(global_max_clients), NUM(-1, INT_MAX, F_NEG_MINUS1) },
+    { "global_max_connections",         T_INT,
+        G(global_max_connections), NUM(-1, INT_MAX, F_NEG_MINUS1) },
     { "global_plugin",                  T_UNSUPPORTED, UNSUP(NULL) },
     { "include_dir",                    T_CUSTOM,      ANY, CUSTOM(conf_opt_include_dir) },
     { "log_dest",                       T_CUSTOM,      ANY, CUSTOM(conf_opt_log_dest) },
@@ -110,19 +111,21 @@ const struct conf_opt conf_opts[] = {
     { "user",                           T_STR,         G(user), STR(0) },
 
     /* Listeners: general */
-    { "accept_protocol_versions",       T_UNSUPPORTED, UNSUP(NULL) },
+    { "accept_protocol_versions",       T_CUSTOM,
+        LO(accept_versions), CUSTOM(conf_opt_accept_protocol_versions) },
     { "bind_address",                   T_CUSTOM,      ANY, CUSTOM(conf_opt_bind_address) },
     { "bind_interface",                 T_STR,         L(bind_interface), STR(0) },
     { "http_dir",                       T_UNSUPPORTED, UNSUP(NULL) },
     { "listener",                       T_CUSTOM,      ANY, CUSTOM(conf_opt_listener) },
-    { "listener_allow_anonymous",       T_UNSUPPORTED, UNSUP(NULL) },
-    { "listener_auto_id_prefix",        T_UNSUPPORTED, UNSUP(NULL) },
+    { "listener_allow_anonymous",       T_TRISTATE,    LO(allow_anonymous), NUM(0, 0, F_NONE) },
+    { "listener_auto_id_prefix",        T_STR,         LO(auto_id_prefix), STR(50) },
     { "max_connections",                T_INT,
         L(max_connections), NUM(-1, INT_MAX, F_NEG_MINUS1) },
     { "max_qos",                        T_INT,         L(max_qos), NUM(0, 2, 0) },
     { "maximum_qos",                    T_INT,         L(max_qos), NUM(0, 2, 0) },
     { "max_topic_alias",                T_INT,         LO(max_topic_alias), NUM(0, 65535, 0) },
-    { "max_topic_alias_broker",         T_IGNORED,     IGN(0, 65535, F_CHECK_INT) },
+    { "max_topic_alias_broker",         T_INT,
+        LO(max_topic_alias_broker), NUM(0, 65535, 0) },
     { "mount_point",                    T_CUSTOM,
         LO(mount_point), CUSTOM(conf_opt_mount_point) },
     { "mptcp",                          T_UNSUPPORTED, UNSUP("false|0") },
@@ -134,7 +137,8 @@ const struct conf_opt conf_opts[] = {
     { "use_username_as_clientid",       T_BOOL,        L(use_username_as_clientid), NUM(0, 0, 0) },
     { "websockets_headers_size",        T_IGNORED,     IGN(0, 65535, F_CHECK_INT) },
     { "websockets_log_level",           T_IGNORED,     IGN(INT_MIN, INT_MAX, F_CHECK_INT) },
-    { "websockets_origin",              T_UNSUPPORTED, UNSUP(NULL) },
+    { "websockets_origin",              T_CUSTOM,
+        LO(ws_origins), CUSTOM(conf_opt_websockets_origin) },
 
     /* Listeners: PROXY protocol (ours beyond enable_proxy_protocol / _v2_require_tls) */
     { "enable_proxy_protocol",          T_CUSTOM,

@@ -83,6 +83,8 @@ int conf_opt_max_packet_size(struct conf_parse *p, const struct conf_opt *o, cha
 int conf_opt_include_dir(struct conf_parse *p, const struct conf_opt *o, char *args);
 int conf_opt_proxy_protocol(struct conf_parse *p, const struct conf_opt *o, char *args);
 int conf_opt_proxy_protocol_v2(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_accept_protocol_versions(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_websockets_origin(struct conf_parse *p, const struct conf_opt *o, char *args);
 int conf_opt_proxy_allow_from(struct conf_parse *p, const struct conf_opt *o, char *args);
 
 /* conf.c's helpers, for the parsers in conf_bridge.c. conf_fail*() log "Error..." texts in

@@ -189,6 +189,7 @@ void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o)
 void outmsg_free(struct outmsg *o)
 {
     msg_unref(o->m);
+    free(o->more_ids);
     free(o);
 }
 
@@ -200,17 +201,84 @@ void outlist_clear(struct outlist *l)
         outmsg_free(o);
 }
 
+uint32_t deliver_expiry_left(const struct msg *m)
+{
+    int64_t left;
+
+    if (m->expiry == 0)
+        return 0;
+    left = m->expiry - now_ms() / 1000;
+    return left > 0 ? (uint32_t)left : 1u;
+}
+
+/* The outbound alias for topic, or 0 (none). *fresh tells whether the client does not know
+ * it yet (the PUBLISH must then carry the topic). Like 2.1.2, aliases go to topics in order of
+ * first use until the client's Topic Alias Maximum (capped by max_topic_alias_broker) is
+ * reached; later topics are sent in full. Nothing is recorded here: see alias_commit(). */
+static uint16_t alias_find(const struct client *c, const char *topic, bool *fresh)
+{
+    *fresh = false;
+    if (c->out_alias_max == 0)
+        return 0;
+    for (uint16_t i = 0; i < c->out_alias_n; i++) {
+        if (strcmp(c->out_aliases[i], topic) == 0)
+            return (uint16_t)(i + 1);
+    }
+    if (c->out_alias_n >= c->out_alias_max)
+        return 0;
+    *fresh = true;
+    return (uint16_t)(c->out_alias_n + 1);
+}
+
+/* Records a fresh alias once its PUBLISH was encoded. False on ENOMEM (then no alias). */
+static bool alias_commit(struct client *c, const char *topic)
+{
+    char *t;
+
+    if (c->out_aliases == NULL &&
+        (c->out_aliases = calloc(c->out_alias_max, sizeof(*c->out_aliases))) == NULL)
+        return false;
+    if ((t = strdup(topic)) == NULL)
+        return false;
+    c->out_aliases[c->out_alias_n++] = t;
+    return true;
+}
+
+/* The v5 properties of one outgoing copy: the publisher's, with the Message Expiry Interval
+ * counted down, plus our subscription identifiers and topic alias. */
+static bool build_props(struct buf *props, const struct msg *m, uint32_t sub_id,
+                        const uint32_t *more_ids, uint16_t alias)
+{
+    struct mqtt_bin all = { m->props, m->props_len };
+    bool ok;
+
+    props->len = 0;
+    ok = mqtt_props_copy_except(props, all, PROP_MESSAGE_EXPIRY_INTERVAL, 0);
+    if (ok && m->expiry != 0)
+        ok = mqtt_props_add_num(props, PROP_MESSAGE_EXPIRY_INTERVAL, deliver_expiry_left(m));
+    if (ok && sub_id != 0)
+        ok = mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id);
+    for (const uint32_t *id = more_ids; ok && id != NULL && *id != 0; id++)
+        ok = mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, *id);
+    if (ok && alias != 0)
+        ok = mqtt_props_add_num(props, PROP_TOPIC_ALIAS, alias);
+    return ok;
+}
+
 /* Encodes one PUBLISH for client c. Returns false if it could not be sent (too big for the
  * client's maximum packet size, or memory). */
 static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t pid, bool retain,
-                         bool dup, uint32_t sub_id)
+                         bool dup, uint32_t sub_id, const uint32_t *more_ids)
 {
     struct buf *props = &scratch_props;
     const char *mp = c->listener->conf->mount_point;
     size_t mplen = mp ? strlen(mp) : 0;
+    const char *topic = m->topic + mplen;
+    bool fresh = false;
+    uint16_t alias = c->version == MQTT_V5 ? alias_find(c, topic, &fresh) : 0;
     struct mqtt_publish p = {
         .qos = qos, .dup = dup, .retain = retain, .packet_id = pid,
-        .topic = { (const uint8_t *)m->topic + mplen, (uint32_t)(m->topic_len - mplen) },
+        .topic = { (const uint8_t *)topic, (uint32_t)(m->topic_len - mplen) },
         .props = { m->props, m->props_len },
         .payload = { m->payload, m->payload_len },
     };
@@ -224,25 +292,18 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         p.topic.len = (uint32_t)tlen;
         p.retain = retain && bridge_outgoing_retain(c->bridge);
         bridge_count_traffic(c->bridge);
+        alias = 0; /* a link we opened: the remote announced no Topic Alias Maximum to us */
+        fresh = false;
     }
-    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0 || link)) {
-        props->len = 0;
-        if (m->expiry == 0 ? !buf_append(props, m->props, m->props_len)
-                           : !mqtt_props_copy_except(props, p.props, PROP_MESSAGE_EXPIRY_INTERVAL, 0))
-            return false;
-        if (m->expiry != 0) {
-            /* What is left of it, not what the publisher asked for [MQTT-3.3.2-6]. */
-            int64_t left = m->expiry - now_ms() / 1000;
-            if (!mqtt_props_add_num(props, PROP_MESSAGE_EXPIRY_INTERVAL,
-                                    (uint32_t)(left > 1 ? left : 1)))
-                return false;
-        }
-        if (sub_id != 0 && !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
+    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0 || alias != 0 || link)) {
+        if (!build_props(props, m, sub_id, more_ids, alias))
             return false;
         /* Leaving over a bridge link: mark the hop so that a ring drops it on its way back. */
         if (link && !bridge_props_mark(props))
             return false;
         p.props = (struct mqtt_bin){ props->data, (uint32_t)props->len };
+        if (alias != 0 && !fresh)
+            p.topic.len = 0; /* the client knows the alias: the topic is left out */
     }
     if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet)
         return false;
@@ -256,6 +317,11 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         }
     } else if (!mqtt_encode_publish(&c->out, c->version, &p)) {
         return false;
+    }
+    if (fresh && !alias_commit(c, topic)) {
+        /* Sent with an alias we could not remember: the client would resolve later
+         * alias-only PUBLISHes we cannot produce; stop aliasing for this connection. */
+        c->out_alias_max = c->out_alias_n;
     }
     if (log_on(LOG_T_DEBUG))
         log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))", c->id,
@@ -300,7 +366,7 @@ static void start_flight(struct session *s, struct outmsg *o, bool dup)
     o->state = o->qos == 1 ? OUT_WAIT_PUBACK : OUT_WAIT_PUBREC;
     outlist_push(&s->inflight, o);
     persist_flight(s, o);
-    if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id)) {
+    if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id, o->more_ids)) {
         /* Cannot ever be sent to this client: forget it rather than block the window. */
         struct outmsg *prev = NULL, *it;
         for (it = s->inflight.head; it != o; it = it->next)
@@ -323,6 +389,19 @@ static bool queue_full(const struct session *s)
     return false;
 }
 
+static uint32_t *ids_dup(const uint32_t *ids)
+{
+    size_t n = 0;
+    uint32_t *copy;
+
+    while (ids[n] != 0)
+        n++;
+    copy = malloc((n + 1) * sizeof(*copy));
+    if (copy != NULL)
+        memcpy(copy, ids, (n + 1) * sizeof(*copy));
+    return copy;
+}
+
 /* Moves what the window (and, for a stalled session, its output limit) allows from the queue
  * to the connection. */
 static void pump(struct session *s, struct client *c)
@@ -339,7 +418,7 @@ static void pump(struct session *s, struct client *c)
             continue;
         }
         if (o->qos == 0) {
-            if (!send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id))
+            if (!send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id, o->more_ids))
                 drop(s);
             persist_drop(s, o);
             outmsg_free(o);
@@ -354,6 +433,12 @@ static void pump(struct session *s, struct client *c)
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id)
 {
+    deliver_to_session_ids(s, m, qos, retain, sub_id, NULL);
+}
+
+void deliver_to_session_ids(struct session *s, struct msg *m, uint8_t qos, bool retain,
+                            uint32_t sub_id, const uint32_t *more_ids)
+{
     struct client *c = s->client;
     struct outmsg *o;
     bool online = c != NULL && c->stage == STAGE_MQTT;
@@ -362,7 +447,7 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
         if (client_out_pending(c) > QOS0_OUT_LIMIT) {
             stall(s, "reached its output limit");
             drop(s);
-        } else if (!send_publish(c, m, 0, 0, retain, false, sub_id)) {
+        } else if (!send_publish(c, m, 0, 0, retain, false, sub_id, more_ids)) {
             drop(s);
         } else {
             check_behind(s);
@@ -387,6 +472,11 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     o->qos = qos;
     o->retain = retain;
     o->sub_id = sub_id;
+    if (more_ids != NULL && more_ids[0] != 0 && (o->more_ids = ids_dup(more_ids)) == NULL) {
+        free(o);
+        broker.stats.msgs_dropped++;
+        return;
+    }
     persist_queued(s, o);
     if (online && !s->stalled && s->queue.count == 0 && window_open(s))
         start_flight(s, o, false);
@@ -411,7 +501,7 @@ void deliver_resume(struct session *s, bool resend)
                 mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, o->pid, 0, NULL);
                 client_want_flush(c);
             } else {
-                send_publish(c, o->m, o->qos, o->pid, o->retain, true, o->sub_id);
+                send_publish(c, o->m, o->qos, o->pid, o->retain, true, o->sub_id, o->more_ids);
             }
         }
     }
@@ -456,14 +546,37 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
     deliver_caught_up(s);
 }
 
-/* One match of the current message: merged per session so overlapping subscriptions deliver
- * once, at the highest QoS among them. */
+/* One match of the current message; with allow_duplicate_messages false, merged per session
+ * so overlapping subscriptions deliver once, at the highest QoS among them. */
 struct match {
     struct session *s;
+    uint32_t *more_ids;            /* owned, 0-terminated; NULL until a second identifier */
+    uint32_t sub_id;
     uint8_t qos;
     bool rap;
-    uint32_t sub_id;
 };
+
+/* Adds the identifier of one more overlapping subscription to x [MQTT-3.3.4-4]. */
+static void match_add_id(struct match *x, uint32_t id)
+{
+    size_t n = 0;
+    uint32_t *v;
+
+    if (id == 0)
+        return;
+    if (x->sub_id == 0) {
+        x->sub_id = id;
+        return;
+    }
+    while (x->more_ids != NULL && x->more_ids[n] != 0)
+        n++;
+    v = realloc(x->more_ids, (n + 2) * sizeof(*v));
+    if (v == NULL)
+        return;
+    v[n] = id;
+    v[n + 1] = 0;
+    x->more_ids = v;
+}
 
 struct match_ctx {
     struct msg *m;
@@ -480,12 +593,14 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
 
     if ((sub->options & SUBOPT_NO_LOCAL) && !shared && mc->from != NULL && mc->from->session == s)
         return;
-    if (s->mark_seq == mc->m->seq) {
+    /* allow_duplicate_messages true (2.1.2's default): one copy per matching subscription,
+     * each with its own QoS and identifier [MQTT-3.3.4-5]; false: one copy per session at the
+     * highest QoS, carrying every identifier [MQTT-3.3.4-4]. */
+    if (s->mark_seq == mc->m->seq && !broker.conf->allow_duplicate_messages) {
         struct match *x = &mc->v[s->mark_idx];
         if (qos > x->qos)
             x->qos = qos;
-        if (x->sub_id == 0)
-            x->sub_id = sub->identifier;
+        match_add_id(x, sub->identifier);
         x->rap |= (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0;
         return;
     }
@@ -499,8 +614,8 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
     }
     s->mark_seq = mc->m->seq;
     s->mark_idx = (uint32_t)mc->n;
-    mc->v[mc->n++] = (struct match){ s, qos, (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0,
-                                     sub->identifier };
+    mc->v[mc->n++] = (struct match){ .s = s, .sub_id = sub->identifier, .qos = qos,
+                                     .rap = (sub->options & SUBOPT_RETAIN_AS_PUBLISHED) != 0 };
 }
 
 static struct match_ctx mc; /* reused: the match list grows once, not per message */
@@ -527,10 +642,12 @@ size_t deliver_publish(struct msg *m, struct client *from)
         struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
-        if (!s->bridge && !auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
-            continue;
-        deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
-        receivers++;
+        if (s->bridge || auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ)) {
+            deliver_to_session_ids(s, m, qos, x->rap && m->retain, x->sub_id, x->more_ids);
+            receivers++;
+        }
+        free(x->more_ids);
+        x->more_ids = NULL;
     }
     persist_publish_end(m);
     free(nested.v);

@@ -166,6 +166,10 @@ static uint8_t read_connect_props(struct client *c, const struct mqtt_connect *c
         c->out_recv_max = (uint16_t)p.num;
     if (mqtt_props_find(ck->props, PROP_MAXIMUM_PACKET_SIZE, &p))
         c->out_max_packet = p.num;
+    if (mqtt_props_find(ck->props, PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
+        int cap = c->listener->conf->max_topic_alias_broker;
+        c->out_alias_max = (uint16_t)(p.num < (uint32_t)cap ? p.num : (uint32_t)cap);
+    }
     if (mqtt_props_find(ck->props, PROP_AUTHENTICATION_METHOD, &p))
         return RC_BAD_AUTHENTICATION_METHOD; /* no enhanced authentication in this build */
     return 0;
@@ -191,8 +195,11 @@ static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
         if (ck->has_password)
             password = bin_strdup(ck->password);
     }
-    rc = auth_check_connect(*c->listener->auth, sec->allow_anonymous > 0, c->username, password,
-                            c->identity);
+    /* listener_allow_anonymous (2.1) wins over allow_anonymous for its listener */
+    rc = auth_check_connect(*c->listener->auth,
+                            lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0
+                                                     : sec->allow_anonymous > 0,
+                            c->username, password, c->identity);
     free(password);
     return (uint8_t)rc;
 }
@@ -204,23 +211,22 @@ static void send_connack(struct client *c, bool present, const char *assigned, u
 
     buf_init(&props);
     if (c->version == MQTT_V5) {
-        if (assigned != NULL)
-            mqtt_props_add_bin(&props, PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned, strlen(assigned));
-        if (ka_server != c->keepalive || ka_server != 0) {
-            if (ka_server != 0)
-                mqtt_props_add_num(&props, PROP_SERVER_KEEP_ALIVE, ka_server);
-        }
+        /* 2.1.2's order, so that CONNACKs compare byte for byte. */
+        if (ka_server != 0)
+            mqtt_props_add_num(&props, PROP_SERVER_KEEP_ALIVE, ka_server);
         if (lc->max_topic_alias > 0)
             mqtt_props_add_num(&props, PROP_TOPIC_ALIAS_MAXIMUM, (uint32_t)lc->max_topic_alias);
+        if (assigned != NULL)
+            mqtt_props_add_bin(&props, PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned, strlen(assigned));
         if (!broker.conf->retain_available)
             mqtt_props_add_num(&props, PROP_RETAIN_AVAILABLE, 0);
-        if (lc->max_qos < 2)
-            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)lc->max_qos);
         if (broker.conf->max_packet_size != 0)
             mqtt_props_add_num(&props, PROP_MAXIMUM_PACKET_SIZE, broker.conf->max_packet_size);
         if (broker.conf->max_inflight_messages > 0 && broker.conf->max_inflight_messages < 65535)
             mqtt_props_add_num(&props, PROP_RECEIVE_MAXIMUM,
                                (uint32_t)broker.conf->max_inflight_messages);
+        if (lc->max_qos < 2)
+            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)lc->max_qos);
     }
     struct mqtt_bin pb = { props.data, (uint32_t)props.len };
     mqtt_encode_connack(&c->out, c->version, c->version >= MQTT_V311 && present, 0,
@@ -230,14 +236,17 @@ static void send_connack(struct client *c, bool present, const char *assigned, u
     buf_free(&props);
 }
 
-/* An existing connection with the same client id is closed; its will goes out. */
+/* An existing connection with the same client id is closed. Its will goes out at once, unless
+ * it has a will delay: the new connection came before the delay ran out, which deletes the will
+ * [MQTT-3.1.3-9] whether or not the session continues (2.1.2 publishes neither). */
 static void take_over(struct session *s)
 {
     struct client *old = s->client;
 
     if (old == NULL)
         return;
-    log_notice("Client %s already connected, closing old connection.", s->id);
+    if (old->will.delay > 0)
+        will_clear(old);
     if (old->version == MQTT_V5)
         mqtt_encode_disconnect(&old->out, MQTT_V5, RC_SESSION_TAKEN_OVER, NULL);
     /* Detach first: closing must neither free nor schedule expiry of the session we take. */
@@ -266,6 +275,13 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         return client_protocol_error(c, rc, "protocol error");
     c->version = ck.version;
     c->clean = ck.clean;
+    if (lc->accept_versions != 0 && !(lc->accept_versions & (1u << ck.version))) {
+        /* accept_protocol_versions: 2.1.2 answers "unacceptable protocol version" (v5: 0x84)
+         * and logs this reason. */
+        return refuse(c, c->version, RC_UNSUPPORTED_PROTOCOL_VERSION,
+                      "used disallowed feature (QoS too high, retain not supported, or bad AUTH "
+                      "method)");
+    }
     c->is_bridge = ck.bridge || (ck.version == MQTT_V5 && bridge_connect_props(ck.props));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received CONNECT from %s:%u (p%d, c%d, k%u, id '%.*s')", c->address, c->port,
@@ -296,7 +312,8 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
             return refuse(c, c->version,
                           c->version == MQTT_V5 ? RC_UNSPECIFIED : RC_CLIENTID_NOT_VALID,
                           "protocol error");
-        c->id = make_auto_id(sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
+        c->id = make_auto_id(lc->auto_id_prefix ? lc->auto_id_prefix
+                             : sec->auto_id_prefix ? sec->auto_id_prefix : "auto-");
         if (c->version == MQTT_V5)
             assigned = c->id;
     } else {
@@ -324,13 +341,27 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         return refuse(c, c->version, rc, "protocol error");
 
     /* Session: take over a live connection, resume or discard the stored state. */
-    will_cancel_delayed(c->id);
     s = session_find(c->id);
+    if (broker.conf->global_max_clients >= 0 && (s == NULL || s->client == NULL) &&
+        broker.nconnected >= (size_t)broker.conf->global_max_clients) {
+        /* A takeover keeps the count: only a client that adds one is refused. 2.1.2 answers
+         * v5 with 0x89 and closes 3.x connections without a CONNACK. */
+        will_clear(c);
+        if (c->version != MQTT_V5) {
+            client_close(c, "server busy (global_max_clients)");
+            return -1;
+        }
+        return refuse(c, c->version, RC_SERVER_BUSY, "server busy (global_max_clients)");
+    }
     if (s != NULL && s->bridge) /* one of our bridges' local session: not a client's to take */
         return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
+    will_cancel_delayed(c->id);
     if (s != NULL) {
+        bool ended = s->client != NULL && !s->persistent;
         take_over(s);
-        if (ck.clean) {
+        /* A session with expiry 0 (or a 3.x clean session) ended with its connection, even
+         * when the new connection is what closed it: start fresh, session present 0. */
+        if (ck.clean || ended) {
             session_free(s);
             s = NULL;
         } else {

@@ -17,6 +17,14 @@ static const char *reason_text(uint8_t rc)
     return rc == RC_MALFORMED_PACKET ? "malformed packet" : "protocol error";
 }
 
+/* The Receive Maximum announced in CONNACK (65535 when none is announced). */
+static uint32_t receive_maximum(void)
+{
+    int m = broker.conf->max_inflight_messages;
+
+    return m > 0 && m < 65535 ? (uint32_t)m : 65535u;
+}
+
 static const char *const ack_names[] = { [MQTT_PUBACK] = "PUBACK", [MQTT_PUBREC] = "PUBREC",
                                           [MQTT_PUBREL] = "PUBREL", [MQTT_PUBCOMP] = "PUBCOMP" };
 
@@ -120,6 +128,13 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         send_ack(c, MQTT_PUBREC, p.packet_id, 0); /* a resend: acknowledged, not delivered again */
         return 0;
     }
+    if (p.qos == 2 && c->version == MQTT_V5 && c->session->n_in_qos2 >= receive_maximum()) {
+        /* MQTT 5.0 3.3.4: more unfinished QoS 2 flows than the Receive Maximum we announced.
+         * (QoS 1 is acknowledged at once, so it never counts.) 2.1.2 answers PUBREC 0x97 and
+         * keeps the connection; the specification asks for DISCONNECT 0x93. 3.x has no
+         * Receive Maximum: its flows are bounded by the 65535 packet identifiers. */
+        return client_protocol_error(c, RC_RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
+    }
     if (broker.conf->message_size_limit != 0 && p.payload.len > broker.conf->message_size_limit) {
         log_notice("Dropped too large PUBLISH from %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))",
                    c->id, p.dup, p.qos, p.retain, p.packet_id, (int)p.topic.len, p.topic.p,
@@ -163,7 +178,11 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         topic[mplen + p.topic.len] = '\0';
     }
 
-    if (!auth_check_acl(*c->listener->auth, c->id, c->username, topic, ACL_WRITE)) {
+    /* $SYS belongs to the broker: 2.1.2 answers clients 0x87. A bridge (CONNECT marked as
+     * one) still publishes its $SYS/broker/connection/... state here, as bridges do. */
+    if (((strncmp(topic + mplen, "$SYS/", 5) == 0 || strcmp(topic + mplen, "$SYS") == 0) &&
+         !c->is_bridge) ||
+        !auth_check_acl(*c->listener->auth, c->id, c->username, topic, ACL_WRITE)) {
         log_debug("Denied PUBLISH from %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, p.dup,
                   p.qos, p.retain, p.packet_id, topic, p.payload.len);
         if (topic != stack_topic)
@@ -199,8 +218,10 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     msg_unref(m);
     if (broker.congested)
         client_pause(c); /* a receiver is behind: hold this publisher's next PUBLISH */
+    /* 0x10 only on PUBACK: 2.1.2 answers a QoS 2 PUBLISH nobody receives with PUBREC 0x00. */
     if (p.qos > 0)
-        send_ack(c, ack, p.packet_id, receivers > 0 ? 0 : RC_NO_MATCHING_SUBSCRIBERS);
+        send_ack(c, ack, p.packet_id,
+                 receivers > 0 || p.qos == 2 ? 0 : RC_NO_MATCHING_SUBSCRIBERS);
     return 0;
 }
 

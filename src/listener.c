@@ -95,7 +95,9 @@ static void on_accept(uv_poll_t *h, int status, int events)
             }
             return;
         }
-        if (l->conf->max_connections >= 0 && l->clients >= l->conf->max_connections) {
+        if ((l->conf->max_connections >= 0 && l->clients >= l->conf->max_connections) ||
+            (broker.conf->global_max_connections >= 0 &&
+             broker.nclients >= (size_t)broker.conf->global_max_connections)) {
             char host[INET6_ADDRSTRLEN] = "<unknown>";
             if (ss.ss_family == AF_INET)
                 inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
@@ -215,12 +217,15 @@ int listener_open_all(void)
 {
     struct conf *c = broker.conf;
 
-    if (c->listener_count == 0) {
-        /* Mosquitto 2's safe default: no listener configured means loopback only. */
+    if (c->listener_count == 0 || c->listeners_from_cmdline) {
+        /* Mosquitto 2's safe default: no listener configured means loopback only; -p ports
+         * without a configured listener are the same mode on other ports. */
         log_notice("Starting in local only mode. Connections will only be possible from clients "
                    "running on this machine.");
         log_notice("Create a configuration file which defines a listener to allow remote access.");
         log_notice("For more details see https://mosquitto.org/documentation/authentication-methods/");
+    }
+    if (c->listener_count == 0) {
         default_conf = c->default_listener; /* options given before any listener line */
         default_conf.port = 1883;
         default_conf.host = "localhost";

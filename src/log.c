@@ -128,7 +128,7 @@ void log_printf(unsigned type, const char *fmt, ...)
 static int apply(const struct conf *c)
 {
     lg.dest = c->log_dest;
-    lg.types = c->verbose ? LOG_T_ALL : c->log_type;
+    lg.types = c->quiet ? LOG_T_NONE : c->verbose ? LOG_T_ALL : c->log_type;
     log_mask = lg.types;
     lg.timestamp = c->log_timestamp;
     snprintf(lg.ts_format, sizeof(lg.ts_format), "%s",

@@ -34,7 +34,9 @@ struct broker broker;
 
 static uv_timer_t tick_timer;
 static uv_check_t flush_check;
-static uv_signal_t sig_int, sig_term, sig_hup, sig_usr1, sig_pipe_dummy;
+/* Every signal the broker handles; SIGRTMIN is not a constant, so it is added at start-up. */
+static int handled_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, 0 };
+static uv_signal_t signal_handles[sizeof(handled_signals) / sizeof(handled_signals[0])];
 static int64_t next_sys_ms, next_expiry_ms;
 
 /* Who the broker runs as after start-up; resolved once, before any file is created, so that the
@@ -59,12 +61,14 @@ static void usage(void)
 {
     printf("mosquitto version %s\n\n"
            "mosquitto is an MQTT v5.0/v3.1.1/v3.1 broker.\n\n"
-           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-v] [--test-config]\n\n"
+           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-q] [-v] [--test-config]\n\n"
            " -c : specify the broker config file.\n"
            " -d : put the broker into the background after starting.\n"
            " -h : display this help.\n"
            " -p : start the broker listening on the specified port.\n"
            "      Not recommended in conjunction with the -c option.\n"
+           " -q : quiet mode - disable all logging types. This overrides\n"
+           "      any logging options given in the config file, and -v.\n"
            " -v : verbose mode - enable all logging types. This overrides\n"
            "      any logging options given in the config file.\n"
            " --test-config : read the configuration, report any error, and exit.\n\n"
@@ -74,7 +78,7 @@ static void usage(void)
 
 struct args {
     const char *config;
-    bool daemon, verbose, test_config;
+    bool daemon, verbose, quiet, test_config;
     const char *ports[16];
     int nports;
 };
@@ -111,6 +115,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return -1;
             }
             a->ports[a->nports++] = argv[i];
+        } else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0) {
+            a->quiet = true;
         } else if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0) {
             a->verbose = true;
         } else if (strcmp(s, "--test-config") == 0) {
@@ -130,9 +136,9 @@ static int load_config(struct conf *c, const struct args *a)
     c->abs_paths = a->daemon;
     if (a->config != NULL && conf_parse_file(c, a->config) != 0)
         return -1;
-    if (a->nports > 0) {
-        /* -p adds loopback listeners (Mosquitto's local-only mode); it is meant for use
-         * without -c, where it replaces the default port 1883. */
+    if (a->nports > 0 && c->listener_count == 0 && !conf_default_listener_used(c)) {
+        /* -p only counts when the configuration defines no listener (Mosquitto 2.1.2, which
+         * ignores -p silently otherwise): it replaces the local-only port 1883. */
         for (int i = 0; i < a->nports; i++) {
             char line[64];
             snprintf(line, sizeof(line), "listener %s localhost", a->ports[i]);
@@ -140,10 +146,17 @@ static int load_config(struct conf *c, const struct args *a)
                 return -1;
         }
         c->listeners_from_cmdline = true;
+    } else if (a->nports > 0 && conf_default_listener_port_set(c)) {
+        /* 2.1.2 applies -p to the default listener first; the file's `port` then wins. */
+        log_warn("Warning: Default listener port specified multiple times. Only the latest will "
+                 "be used.");
+    } else if (a->nports > 0 && conf_default_listener_used(c)) {
+        c->default_listener.port = (uint16_t)atoi(a->ports[a->nports - 1]);
     }
     c->daemon = c->daemon || a->daemon;
-    c->verbose = a->verbose;
-    if (a->verbose)
+    c->verbose = a->verbose && !a->quiet;
+    c->quiet = a->quiet;
+    if (c->verbose)
         c->log_dest |= LOG_D_STDERR;
     return conf_validate(c) == 0 ? 0 : -1;
 }
@@ -250,10 +263,17 @@ static void on_signal(uv_signal_t *h, int signum)
         reload();
         return;
     }
+    if (signum == SIGRTMIN) {
+        /* logrotate's postrotate: the file was moved away, write to a fresh one. */
+        log_reopen(broker.conf);
+        return;
+    }
     if (signum == SIGUSR1) {
         persist_snapshot("SIGUSR1"); /* Mosquitto's "save the database now" */
         return;
     }
+    /* SIGUSR2 (2.1.2: a debug dump of the subscription tree) is caught so that it does not end
+     * the broker, as the default action would; 2.1.2 logs nothing for it. */
     if (signum == SIGINT || signum == SIGTERM) {
         notify_stopping();
         log_notice("mosquitto version %s terminating", VERSION);
@@ -483,15 +503,11 @@ int main(int argc, char **argv)
     /* Signals first: a SIGTERM sent as soon as the port answers must already mean a clean
      * shutdown, not the default action. */
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, not a crash */
-    (void)sig_pipe_dummy;
-    uv_signal_init(broker.loop, &sig_int);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
-    uv_signal_init(broker.loop, &sig_term);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_init(broker.loop, &sig_hup);
-    uv_signal_start(&sig_hup, on_signal, SIGHUP);
-    uv_signal_init(broker.loop, &sig_usr1);
-    uv_signal_start(&sig_usr1, on_signal, SIGUSR1);
+    handled_signals[sizeof(handled_signals) / sizeof(handled_signals[0]) - 1] = SIGRTMIN;
+    for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++) {
+        uv_signal_init(broker.loop, &signal_handles[i]);
+        uv_signal_start(&signal_handles[i], on_signal, handled_signals[i]);
+    }
     /* Before the listeners: whoever sees the port open finds the pid file too. */
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;

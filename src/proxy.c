@@ -13,47 +13,18 @@
 #include "proxy_decode.h"
 
 #define CONNECT_TIMEOUT_MS 30000
-
-/* Prefix match of a (possibly v4-mapped) address against one allow entry. */
-static bool addr_in(const struct sockaddr *sa, const struct proxy_allow *a)
-{
-    const uint8_t *addr, *net;
-    int bits = a->prefix, family = sa->sa_family;
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-    if (family == AF_INET6 && a->addr.ss_family == AF_INET &&
-        memcmp(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, mapped, 12) == 0) {
-        addr = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr + 12;
-        family = AF_INET;
-    } else if (family == AF_INET) {
-        addr = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-    } else if (family == AF_INET6) {
-        addr = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    } else {
-        return false;
-    }
-    if (family != a->addr.ss_family)
-        return false;
-    net = family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)&a->addr)->sin_addr
-                            : ((const struct sockaddr_in6 *)&a->addr)->sin6_addr.s6_addr;
-    for (int i = 0; bits > 0; i++, bits -= 8) {
-        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-        if ((addr[i] & mask) != (net[i] & mask))
-            return false;
-    }
-    return true;
-}
+/* After a LOCAL header, CONNECT must start within this window, or the connection was a plain
+ * layer-4 check and is closed silently (well under HAProxy's default 2 s check interval). */
+#define PROXY_LOCAL_WINDOW_MS 1000
 
 int proxy_on_accept(struct client *c, const struct sockaddr *peer)
 {
     const struct listener_conf *lc = c->listener->conf;
 
-    if (lc->proxy_allow_count == 0 || peer->sa_family == AF_UNIX)
+    /* A unix-socket listener cannot have a list (conf_validate() refuses it), so its peers
+     * never reach a refusal here. */
+    if (proxy_allowed(lc, peer))
         return 0;
-    for (size_t i = 0; i < lc->proxy_allow_count; i++) {
-        if (addr_in(peer, &lc->proxy_allow[i]))
-            return 0;
-    }
     broker.stats.proxy_not_allowed++;
     log_notice("Connection from %s:%u rejected, not allowed to send a PROXY header "
                "(proxy_protocol_allow_from).", c->address, c->port);
@@ -130,6 +101,28 @@ static int apply(struct client *c, const struct proxy_info *info)
     return 0;
 }
 
+/* PROXY v2 LOCAL: the proxy speaks for itself (a health check, HAProxy's `option mqtt-chk`
+ * sends LOCAL then CONNECT). As the specification says, the connection is accepted with the
+ * socket's own addresses and any address block is skipped (reference §9 decisions 7-8).
+ * proxy_protocol_allow_from was already applied at accept. A LOCAL carries no TLS facts, so a
+ * listener that requires TLS or a certificate closes it silently (as a plain layer-4 check
+ * expects) rather than let it bypass the requirement. Returns -1 if closed. */
+static int accept_local(struct client *c, size_t used)
+{
+    const struct listener_conf *lc = c->listener->conf;
+
+    broker.stats.proxy_health++;
+    if (lc->proxy_require_tls || lc->require_certificate) {
+        client_close(c, NULL);
+        return -1;
+    }
+    buf_consume(&c->in, used);
+    c->proxy_local = true;
+    c->stage = STAGE_CONNECT;
+    c->deadline = now_ms() + PROXY_LOCAL_WINDOW_MS;
+    return 0;
+}
+
 int proxy_process(struct client *c)
 {
     struct proxy_info info;
@@ -162,12 +155,8 @@ int proxy_process(struct client *c)
         client_close(c, NULL);
         return -1;
     }
-    if (info.local) {
-        /* A health check from the proxy itself: nobody to serve, nothing to log. */
-        broker.stats.proxy_health++;
-        client_close(c, NULL);
-        return -1;
-    }
+    if (info.local)
+        return accept_local(c, used);
     if (apply(c, &info) != 0)
         return -1;
     buf_consume(&c->in, used);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conf.h"          /* struct listener_conf, for proxy_allowed() */
 #include "mqtt_protocol.h" /* enum dec */
 
 #define PROXY_V1_MAX_LINE 107
@@ -56,5 +57,11 @@ uint32_t proxy_crc32c(const uint8_t *p, size_t len);
 /* Continues crc (a proxy_crc32c result) over p[0..len): crc of the concatenation. Also the
  * store's record checksum (store.c). */
 uint32_t proxy_crc32c_update(uint32_t crc, const uint8_t *p, size_t len);
+
+/* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
+ * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries; a peer without an IP
+ * address (unix socket) matches no list. The only implementation (proxy_allow.c): the broker's
+ * proxy_on_accept() and the unit tests both call it. */
+bool proxy_allowed(const struct listener_conf *l, const struct sockaddr *sa);
 
 #endif

@@ -516,6 +516,8 @@ static void emit(struct node *n, subs_match_fn fn, void *ctx) /* advances round 
 /* Depth-first over the branches the topic can take: the literal child and '+' at each level,
  * '#' wherever it hangs. off is where the next topic level starts; off > len means the topic is
  * used up. The stack holds at most one pending branch per level. */
+#define EMIT_ONLY SIZE_MAX /* a frame whose node's subscribers match as they are ('#') */
+
 void subs_match(struct subs *t, const char *topic, size_t len, subs_match_fn fn, void *ctx)
 {
     struct levels_frame local[32];
@@ -530,14 +532,20 @@ void subs_match(struct subs *t, const char *topic, size_t len, subs_match_fn fn,
         struct node *n = fr.node;
         bool wild = fr.off != 0 || !dollar;
 
+        if (fr.off == EMIT_ONLY) {
+            emit(n, fn, ctx);
+            continue;
+        }
         if (fr.off > len) {
             emit(n, fn, ctx);
             if (n->hash != NULL) /* "a/#" also matches "a" */
                 emit(n->hash, fn, ctx);
             continue;
         }
+        /* Order of the matches, as 2.1.2 delivers overlapping subscriptions: the literal level
+         * first, then '+', then '#' (pushed first, so popped last). */
         if (n->hash != NULL && wild)
-            emit(n->hash, fn, ctx);
+            (void)levels_push(&st, n->hash, EMIT_ONLY);
         const char *lvl = topic + fr.off;
         const char *slash = memchr(lvl, '/', len - fr.off);
         size_t llen = slash != NULL ? (size_t)(slash - lvl) : len - fr.off;

@@ -36,6 +36,7 @@ struct ws_conn {
     bool rx_paused;
     bool hold_input;               /* client.c: a paused publisher has sent enough for now */
     bool releasing;                /* handing c back to client.c: ignore its calls */
+    const char *close_reason;      /* static; why we refused the upgrade, for the log */
     struct ws_conn *kill_next;
     struct ws_conn *next, *prev;   /* every conn, for shutdown */
 };
@@ -79,6 +80,8 @@ static void conn_release(struct ws_conn *w)
     conn_unlink(w);
     w->dead = true;
     w->releasing = true;           /* ws_write()/ws_close() from client_close() do nothing */
+    if (w->close_reason != NULL && !c->closing)
+        client_close(c, w->close_reason);
     client_ws_destroyed(c);
     free(w->q);
     free(w);
@@ -180,6 +183,28 @@ static void on_receive(struct ws_conn *w, const void *in, size_t len)
     client_ws_input(c, in, len);
 }
 
+/* websockets_origin: with a list, an Origin header must equal one entry; a request without
+ * Origin (not from a browser) passes, as in 2.1.2. */
+static bool origin_allowed(const struct client *c, struct lws *wsi)
+{
+    char **allowed = c->listener->conf->ws_origins;
+    char origin[256];
+    int n;
+
+    if (allowed == NULL)
+        return true;
+    n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    if (n <= 0)
+        return true;
+    if (n >= (int)sizeof(origin) || lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0)
+        return false;
+    for (; *allowed != NULL; allowed++) {
+        if (strcmp(*allowed, origin) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
@@ -193,6 +218,12 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         ws.pending = NULL;
         w->wsi = wsi;
         lws_set_opaque_user_data(wsi, w);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (w != NULL && !origin_allowed(w->c, wsi)) {
+            w->close_reason = "non-matching http origin"; /* 2.1.2's words; no HTTP answer */
+            return -1;
+        }
         return 0;
     case LWS_CALLBACK_ESTABLISHED:
         if (w == NULL)

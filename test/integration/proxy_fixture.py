@@ -697,7 +697,8 @@ class HAProxy:
     `mosq` at 127.0.0.1:backend_port with `server_opts` (e.g. "send-proxy-v2-ssl-cn").
     Health checks run every `inter`."""
 
-    def __init__(self, backend_port, server_opts="", frontends=(("fe", ""),), inter="200ms"):
+    def __init__(self, backend_port, server_opts="", frontends=(("fe", ""),), inter="200ms",
+                 backend_opts=()):
         self.bin = os.environ.get("HAPROXY_BIN", "haproxy")
         self.tmp = make_tmpdir("ptest-haproxy-")
         certs = make_certs()
@@ -709,7 +710,9 @@ class HAProxy:
                 opts = opts.replace("{%s}" % k, v)
             cfg += "\nfrontend %s\n    bind 127.0.0.1:%d %s\n    default_backend be\n" % (
                 name, self.ports[name], opts)
-        cfg += "\nbackend be\n    server mosq 127.0.0.1:%d %s check inter %s\n" % (
+        cfg += "\nbackend be\n"
+        cfg += "".join("    %s\n" % o for o in backend_opts)   # e.g. "option mqtt-chk"
+        cfg += "    server mosq 127.0.0.1:%d %s check inter %s\n" % (
             backend_port, server_opts, inter)
         self.cfg = cfg
         self.cfg_path = os.path.join(self.tmp, "haproxy.cfg")
@@ -762,13 +765,14 @@ class HAProxy:
                 return dict(zip(keys, vals))
         raise AssertionError("no be/mosq row in show stat:\n" + data.decode())
 
-    def wait_up(self, timeout=10.0):
-        """Waits until at least one health check really ran and passed (check_status L4OK)."""
+    def wait_up(self, timeout=10.0, check_status="L4OK"):
+        """Waits until at least one health check really ran and passed (check_status L4OK, or
+        L7OK for a layer-7 check such as `option mqtt-chk`)."""
         def up():
             st = self.stat()
-            return st if st["status"] == "UP" and st["check_status"] == "L4OK" else None
+            return st if st["status"] == "UP" and st["check_status"] == check_status else None
         try:
-            return wait_for(up, timeout, "haproxy server be/mosq UP with L4OK", 0.05)
+            return wait_for(up, timeout, "haproxy server be/mosq UP with " + check_status, 0.05)
         except AssertionError as e:
             raise AssertionError("%s: %r\n%s" % (e, self.stat(), self.log())) from None
 

@@ -7,7 +7,7 @@ import subprocess
 import unittest
 
 import mqtt_raw as m
-from broker import BIN, Broker, BrokerTest, free_port
+from broker import BIN, Broker, BrokerTest, free_port, wait_until
 
 
 def run(args, timeout=10):
@@ -77,8 +77,15 @@ class CliTest(BrokerTest):
         d = self.tmpdir()
         pid = os.path.join(d, "mosq.pid")
         b = self.broker("pid_file %s" % pid)
-        with open(pid) as f:
-            self.assertEqual(int(f.read().strip()), b.proc.pid)
+
+        def written():
+            # the listener answers a moment before the file is written (and flushed)
+            try:
+                with open(pid) as f:
+                    return f.read().strip()
+            except FileNotFoundError:
+                return ""
+        self.assertEqual(int(wait_until(written, what="pid file written")), b.proc.pid)
         b.stop()
 
     def test_no_listener_defaults_to_loopback_1883(self):

@@ -73,6 +73,16 @@ class RefuseToStart(unittest.TestCase):
             with self.subTest(value):
                 self.refused(["enable_proxy_protocol 2", "proxy_protocol_allow_from " + value])
 
+    def test_allow_from_on_unix_listener(self):
+        # A unix peer has no address to match: the list could only refuse everyone, so the
+        # file is refused instead (the one check, proxy_allowed(), treats both kinds alike).
+        b = Broker(["enable_proxy_protocol 2", "proxy_protocol_allow_from 127.0.0.1"],
+                   control=False, listener_spec="0 {tmp}/proxy.sock")
+        rc, out = b.start_expect_failure()
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("Error: proxy_protocol_allow_from cannot be used on a unix socket "
+                      "listener", out)
+
     def test_alias_bad_value(self):
         self.refused(["enable_proxy_protocol_v2 maybe"])
 

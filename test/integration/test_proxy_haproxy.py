@@ -7,7 +7,7 @@ import re
 import shutil
 import unittest
 
-from proxy_fixture import (Broker, Closed, HAProxy, Mqtt, client_via, make_certs,
+from proxy_fixture import (Broker, Closed, HAProxy, Mqtt, SysWatcher, client_via, make_certs,
                            mqtt_connect, open_conn, wait_closed, wait_for)
 
 if shutil.which(os.environ.get("HAPROXY_BIN", "haproxy")) is None:
@@ -25,6 +25,8 @@ class Setup(unittest.TestCase):
     CLIENT = {}
     PROXY = True            # the broker learns the real client address
     LOCAL_CHECKS = True     # PROXY v2: health checks send LOCAL headers
+    BACKEND = ()            # extra backend lines, e.g. "option mqtt-chk"
+    CHECK_STATUS = "L4OK"   # what a passing check reports in HAProxy's stats
 
     @classmethod
     def setUpClass(cls):
@@ -33,10 +35,11 @@ class Setup(unittest.TestCase):
         cls.certs = make_certs()
         glob = list(cls.GLOBAL)
         cls.broker = Broker([l.format(**cls.files()) for l in cls.BROKER], glob).start()
-        cls.haproxy = HAProxy(cls.broker.port, cls.SERVER, cls.FRONTENDS, inter="200ms")
+        cls.haproxy = HAProxy(cls.broker.port, cls.SERVER, cls.FRONTENDS, inter="200ms",
+                              backend_opts=cls.BACKEND)
         try:
             cls.haproxy.start()
-            cls.haproxy.wait_up()
+            cls.haproxy.wait_up(check_status=cls.CHECK_STATUS)
         except Exception:
             cls.haproxy.stop()
             cls.broker.stop()
@@ -90,7 +93,7 @@ class Setup(unittest.TestCase):
         broker cannot reliably count them: the condition is taken from HAProxy's stats."""
         def passing():
             st = self.haproxy.stat()
-            return (st["status"] == "UP" and st["check_status"] == "L4OK"
+            return (st["status"] == "UP" and st["check_status"] == self.CHECK_STATUS
                     and st["chkfail"] == "0" and int(st["lastchg"]) >= 1)
         wait_for(passing, 10, "haproxy checks to pass for 1 s (about 5 checks)", 0.1)
         self.broker.barrier()
@@ -257,6 +260,44 @@ class T8MutualTlsCnAsUsername(Setup):
         self.checks_ran_without_errors()
         self.refused(tls_cert="client-rogue")
         self.refused(tls_cert=None, tls=True)
+
+
+class T9MqttHealthCheckProxyV2(Setup):
+    """An MQTT health check through `send-proxy-v2`: each check is a LOCAL header, then CONNECT,
+    and HAProxy wants a CONNACK. LOCAL is accepted with the socket's addresses (semantics
+    reference §9 decisions 7-8, revised), so the server stays UP on layer-7 checks and each one
+    is counted in $SYS/broker/proxy/health_checks. (2.1.2 closes LOCAL connections: such a check
+    marks it DOWN.) Debian 12's HAProxy 2.6 has no `option mqtt-chk`, so the check is spelled out
+    with tcp-check: the same CONNECT (MQTT 3.1.1, client id haproxy-check) and the CONNACK
+    "accepted" it expects."""
+    SERVER = "send-proxy-v2"
+    BROKER = ("enable_proxy_protocol 2",)
+    GLOBAL = ("sys_interval 1",)
+    BACKEND = ("option tcp-check",
+               "tcp-check send-binary 101900044d5154540402001e000d686170726f78792d636865636b",
+               "tcp-check expect binary 20020000")
+    CHECK_STATUS = "L7OK"
+
+    def test_setup(self):
+        def passing_many():
+            st = self.haproxy.stat()
+            return (st["status"] == "UP" and st["check_status"] == "L7OK"
+                    and st["chkfail"] == "0" and st["chkdown"] == "0"
+                    and int(st["lastchg"]) >= 2)
+        wait_for(passing_many, 15, "MQTT checks to pass for 2 s (about 10 checks)", 0.1)
+        # HAProxy's own log says why a check passed: a CONNACK came back
+        self.assertRegex(self.haproxy.log(), r"Health check for server be/mosq succeeded")
+        # the checks reached MQTT with the socket's own address (HAProxy's 127.0.0.1)
+        self.broker.wait_log("New client connected from 127.0.0.1:")
+        self.broker.barrier()
+        bad = [l for l in self.broker.lines() if "rejected" in l or "error" in l.lower()]
+        self.assertEqual(bad, [], "health checks caused error lines")
+        w = SysWatcher(self.broker, "$SYS/broker/proxy/health_checks")
+        try:
+            w.wait("$SYS/broker/proxy/health_checks", lambda v: v >= 5)
+        finally:
+            w.close()
+        self.flow()                      # real clients still get their own address
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import hashlib
 import os
 import struct
 import sys
+import time
 import unittest
 
 from proxy_fixture import (FAM_INET, FAM_INET6, FAM_UNIX, FAM_UNSPEC, LOCAL, T_NOOP, T_SSL,
@@ -121,27 +122,52 @@ class V2Success(BrokerTestCase):
 
 
 class V2Local(BrokerTestCase):
-    """21-proxy-v2-local and §9 items 7, 8: LOCAL is a health check, closed without a log line,
-    whatever follows the fixed part."""
+    """§9 items 7, 8 (revised): LOCAL is accepted as the specification says and the connection
+    goes on with the socket's own addresses, so HAProxy's `option mqtt-chk` (LOCAL, then
+    CONNECT) gets its CONNACK. A LOCAL with nothing after it (a layer-4 check) is closed
+    without a line, quickly. (2.1.2 closes every LOCAL connection silently.)"""
     LISTENER = ("enable_proxy_protocol 2",)
 
     def check_silent(self, header):
+        t0 = time.monotonic()
         self.assert_closed(header)
+        self.assertLess(time.monotonic() - t0, 2.5)     # the window is 1 s; 5 s is too late
         self.assert_no_line("rejected", "error", "Error", "New client", "disconnected",
                             "(null)")
         self.assert_no_proxy_peer_line()
 
-    def test_local(self):
+    def socket_address_log(self, s, client_id="proxy-test"):
+        port = s.getsockname()[1]
+        return "New client connected from 127.0.0.1:%d as %s (p5, c0, k42)." % (port, client_id)
+
+    def test_local_alone_closed_silently(self):
         self.check_silent(V2_SIG + b"\x20\x00\x00\x00")
 
-    def test_local_followed_by_mqtt(self):
-        self.check_silent(v2_local() + mqtt_connect())
-
-    def test_local_with_ssl_tlv(self):
+    def test_local_with_ssl_tlv_alone(self):
         self.check_silent(v2_local(tlvs=ssl_tlv(0)))       # HAProxy's -ssl-cn health check
 
-    def test_local_with_ipv4_block(self):
-        self.check_silent(v2(cmd=LOCAL, fam=FAM_INET) + mqtt_connect())
+    def test_local_followed_by_mqtt(self):
+        s = self.assert_success(v2_local())
+        self.wait_log(self.socket_address_log(s))
+
+    def test_local_with_ipv4_block_uses_socket_address(self):
+        s = self.assert_success(v2(cmd=LOCAL, fam=FAM_INET))
+        self.wait_log(self.socket_address_log(s))
+        self.assert_no_line("192.0.2.5")                    # the block describes nobody
+
+    def test_local_then_refused_connect_is_logged(self):
+        s = self.conn()
+        s.sendall(v2_local() + mqtt_connect("bad\x00id"))        # client id with a NUL
+        wait_closed(s)
+        self.wait_log(r"Client \S* \[127\.0\.0\.1:%d\] disconnected" % s.getsockname()[1],
+                      regex=True)
+
+    def test_local_then_close_after_connect_is_logged(self):
+        s = self.assert_success(v2_local(), client_id="checker")
+        port = s.getsockname()[1]
+        s.close()
+        self.wait_log("Client checker [127.0.0.1:%d] disconnected: connection closed by "
+                      "client." % port)
 
 
 BAD_HEADERS = {

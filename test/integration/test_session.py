@@ -96,7 +96,9 @@ class BasicSessionTest(SessionTest):
         new = self.b.client("dup-id")
         self.addCleanup(new.close)
         self.assertEqual(old.expect_closed(), [])
-        self.b.wait_log(r"Client dup-id already connected, closing old connection\.")
+        # 2.1.2 logs only "Client dup-id [127.0.0.1:<port>] disconnected: session taken over."
+        self.b.wait_log(disc_re("dup-id", old.local_port(), "session taken over"))
+        self.assertFalse(self.b.log_has(r"already connected"))
         new.ping()
 
     def test_takeover_v5_old_gets_disconnect_0x8e(self):

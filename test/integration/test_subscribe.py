@@ -91,16 +91,32 @@ class SubscribeTest(BrokerTest):
         self.assertEqual(self.c.expect_closed(), [])
         self.b.wait_log(disc_re("s", self.c.local_port(), "malformed packet"))
 
-    def test_overlapping_subscriptions_one_copy(self):
+    def test_overlapping_subscriptions_copy_each(self):
+        # allow_duplicate_messages true, the default: one copy per subscription, the literal
+        # level first, then '+', then '#' (2.1.2: 32080003...01 then 3006...; 2.0.11 sends one)
         self.c.subscribe("o/#", 0)
         self.c.subscribe("o/+", 1, mid=2)
         with self.b.client("p") as pub:
             pub.publish("o/x", b"x", qos=1)
-        p = self.c.expect(m.PUBLISH)
-        self.assertEqual(p.topic, "o/x")
-        if p.qos:
-            self.c.send(m.puback(p.mid))
+        first, second = self.c.expect(m.PUBLISH), self.c.expect(m.PUBLISH)
+        self.assertEqual([(p.topic, p.qos) for p in (first, second)], [("o/x", 1), ("o/x", 0)])
+        self.c.send(m.puback(first.mid))
         self.assertTrue(self.c.no_packet(0.4))
+
+
+class NoDuplicatesTest(BrokerTest):
+    def test_overlapping_subscriptions_one_copy(self):
+        b = self.broker("allow_duplicate_messages false")
+        c = b.client("s")
+        self.addCleanup(c.close)
+        c.subscribe("o/#", 0)
+        c.subscribe("o/+", 1, mid=2)
+        with b.client("p") as pub:
+            pub.publish("o/x", b"x", qos=1)
+        p = c.expect(m.PUBLISH)
+        self.assertEqual((p.topic, p.qos), ("o/x", 1))    # 2.1.2: one copy, QoS 1
+        c.send(m.puback(p.mid))
+        self.assertTrue(c.no_packet(0.4))
 
 
 if __name__ == "__main__":

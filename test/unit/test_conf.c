@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "conf_opts.h"
 #include "err.h"
+#include "proxy_decode.h"
 #include "unit.h"
 
 /* A valid value for every keyword of the table ("*" rows are tried as "<prefix>x"). A keyword
@@ -507,22 +508,22 @@ static void test_proxy_allow_from(void)
     CU_ASSERT_EQUAL(c.listeners[0].proxy_allow[1].prefix, 32);
     CU_ASSERT_EQUAL(c.listeners[0].proxy_allow[2].prefix, 33);
     inet_pton(AF_INET, "10.200.0.1", &v4.sin_addr);
-    CU_ASSERT_TRUE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
+    CU_ASSERT_TRUE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
     inet_pton(AF_INET, "11.0.0.1", &v4.sin_addr);
-    CU_ASSERT_FALSE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
+    CU_ASSERT_FALSE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
     inet_pton(AF_INET, "192.168.1.7", &v4.sin_addr);
-    CU_ASSERT_TRUE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
+    CU_ASSERT_TRUE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
     inet_pton(AF_INET, "192.168.1.8", &v4.sin_addr);
-    CU_ASSERT_FALSE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
+    CU_ASSERT_FALSE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v4));
     inet_pton(AF_INET6, "::ffff:10.9.9.9", &v6.sin6_addr);
-    CU_ASSERT_TRUE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
+    CU_ASSERT_TRUE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
     inet_pton(AF_INET6, "2001:db8:7fff::5", &v6.sin6_addr);
-    CU_ASSERT_TRUE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
+    CU_ASSERT_TRUE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
     inet_pton(AF_INET6, "2001:db8:8000::5", &v6.sin6_addr);
-    CU_ASSERT_FALSE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
-    CU_ASSERT_FALSE(conf_proxy_allowed(&c.listeners[0], (struct sockaddr *)&unix_peer));
+    CU_ASSERT_FALSE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&v6));
+    CU_ASSERT_FALSE(proxy_allowed(&c.listeners[0], (struct sockaddr *)&unix_peer));
     /* no list: anyone */
-    CU_ASSERT_TRUE(conf_proxy_allowed(&c.listeners[1], (struct sockaddr *)&v6));
+    CU_ASSERT_TRUE(proxy_allowed(&c.listeners[1], (struct sockaddr *)&v6));
     conf_free(&c);
 }
 
