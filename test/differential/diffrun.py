@@ -422,6 +422,12 @@ class Run:
                     break
                 time.sleep(0.01)
             self.rec("log /%s/: %s" % (st["re"], "seen" if found else "not seen"))
+        elif op == "wait_exit":
+            try:
+                rc = self.proc.wait(st.get("timeout", 15.0))
+                self.rec("broker: exited %d" % rc)
+            except subprocess.TimeoutExpired:
+                self.rec("broker: running")
         elif op == "alive":
             time.sleep(st.get("s", 0.3))
             rc = self.proc.poll()

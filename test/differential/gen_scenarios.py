@@ -1155,9 +1155,10 @@ def signals_area():
         out.append(sc("signals/%s-keeps-running" % sig, [C("a"), SIG(sig), ALIVE(0.5), D("a")],
                       log=LOG_CONN + ["eload", "eopen", "ignal"]))
     out += [
-        sc("signals/INT-exits", [C("a"), SIG("INT"), R("a"), ALIVE(1.0)],
+        sc("signals/INT-exits", [C("a"), SIG("INT"), R("a"), {"op": "wait_exit"}],
            log=LOG_CONN + ["terminating"]),
-        sc("signals/TERM-exits-v5-clients", [C("a", proto=V5), SIG("TERM"), R("a", 2), ALIVE(1.0)],
+        sc("signals/TERM-exits-v5-clients", [C("a", proto=V5), SIG("TERM"), R("a", 2),
+                                             {"op": "wait_exit"}],
            log=LOG_CONN + ["terminating"]),
         sc("signals/HUP-reloads-config-change",
            [C("a", proto=V5), WRITE("inc/a.conf", "max_keepalive 30\n"), SIG("HUP"),
