@@ -17,6 +17,7 @@
 #include "broker.h"
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #define ACCEPT_BATCH 64 /* accepts per wake-up, so a connection storm cannot starve the rest */
 
@@ -187,6 +188,8 @@ int listener_open_all(void)
                 return ERR_CONF;
             l->auth = &l->own_auth;
         }
+        if (tls_listener_init(l) != 0)
+            return ERR_CONF;
         uv_poll_init(broker.loop, &l->poll, l->fd);
         l->poll.data = l;
         uv_poll_start(&l->poll, UV_READABLE, on_accept);
