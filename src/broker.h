@@ -69,6 +69,7 @@ struct session {
     char *username;                /* owned: for ACL checks on delivery while offline */
     uint64_t mark_seq;             /* deliver.c: message seq this session was last matched for */
     uint32_t nfilters, cap_filters;
+    uint32_t store_id;             /* persist.c: its id in the store; 0 = not stored */
     uint32_t expiry_interval;      /* v5 session expiry, seconds; UINT32_MAX = never */
     uint32_t n_in_qos2, cap_in_qos2;
     uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
@@ -184,7 +185,7 @@ void client_pause(struct client *c);
 void client_resume_all(void);
 void client_set_address(struct client *c, const struct sockaddr *sa);
 void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port);
-const char *client_name(const struct client *c); /* id, or "<unknown>" */
+const char *client_name(const struct client *c); /* id, else address, else "<unknown>" */
 void client_check_timeouts(int64_t now);
 /* For ws.c: bytes unwrapped from websocket frames, fed to the MQTT stage. */
 void client_ws_input(struct client *c, const void *p, size_t len);
@@ -226,6 +227,10 @@ void session_free(struct session *s);  /* leaves the tree, drops queues */
 void session_add_filter(struct session *s, const char *filter, size_t len);
 bool session_remove_filter(struct session *s, const char *filter, size_t len);
 void session_check_expiry(int64_t now);
+/* Inbound QoS 2 packet ids between PUBLISH and PUBREL. add: 0, or -1 on ENOMEM. */
+bool session_has_in_qos2(const struct session *s, uint16_t pid);
+int session_add_in_qos2(struct session *s, uint16_t pid);
+bool session_remove_in_qos2(struct session *s, uint16_t pid);
 void session_free_all(void);
 
 /* deliver.c */
@@ -239,6 +244,10 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
 void deliver_resume(struct session *s, bool resend);
 void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);
 void outlist_clear(struct outlist *l);
+void outlist_push(struct outlist *l, struct outmsg *o);    /* at the tail; takes o */
+/* Unlinks o, whose predecessor is prev (NULL if head); o is the caller's again. */
+void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o);
+void outmsg_free(struct outmsg *o);                         /* drops its message reference */
 void deliver_free(void);
 /* A session that paused publishers has drained enough: schedule resuming them. */
 void deliver_caught_up(struct session *s);          /* scratch buffers, at exit */
@@ -251,6 +260,12 @@ void will_clear(struct client *c);
 void will_cancel_delayed(const char *session_id); /* the session reconnected in time */
 void will_tick(int64_t now);
 void will_free_all(void);
+/* persist.c: each pending delayed will (due at monotonic ms), and putting one back at start-up
+ * (m: takes the reference). */
+typedef void (*will_fn)(void *ctx, const char *id, const char *username, const struct msg *m,
+                        int64_t at, uint32_t delay);
+void will_foreach(will_fn fn, void *ctx);
+int will_restore(const char *id, const char *username, struct msg *m, int64_t at, uint32_t delay);
 
 /* sys.c */
 void sys_init(void);

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "persist.h"
 #include "broker.h"
 #include "err.h"
 #include "log.h"
@@ -27,7 +28,8 @@
 
 const char *client_name(const struct client *c)
 {
-    return c->id != NULL ? c->id : "<unknown>";
+    /* Before CONNECT names the client, Mosquitto 2.1 names it by its address (2.0: <unknown>). */
+    return c->id != NULL ? c->id : c->address != NULL ? c->address : "<unknown>";
 }
 
 void client_set_address_str(struct client *c, const char *s, size_t len, uint16_t port)
@@ -188,6 +190,7 @@ static void on_handle_closed(uv_handle_t *h)
 /* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
 static int write_out(struct client *c)
 {
+    persist_flush(); /* what c->out acknowledges is in the store before it leaves */
     if (c->stage == STAGE_PROXY || c->stage == STAGE_TLS)
         return 0; /* nothing may go out before the transport is up */
     while (c->out.len > 0) {
@@ -254,6 +257,7 @@ void client_close(struct client *c, const char *reason)
             if (c->version < 5 && broker.conf->persistent_client_expiration > 0)
                 exp = (uint32_t)broker.conf->persistent_client_expiration;
             s->expire_at = exp == UINT32_MAX || exp == 0 ? 0 : now_ms() + (int64_t)exp * 1000;
+            persist_session(s, c->version < MQTT_V5);
         }
     }
     (void)write_out(c); /* best effort: a CONNACK or DISCONNECT explaining the close */

@@ -1066,6 +1066,8 @@ void conf_init(struct conf *c)
     c->max_queued_messages = 1000;
     c->retain_available = true;
     c->sys_interval = 10;
+    c->autosave_interval = 1800;
+    c->persistence_file = strdup("mosquitto.db");
     c->user = strdup("mosquitto");
     listener_defaults(&c->default_listener);
     c->default_listener.port = 1883;
@@ -1112,6 +1114,8 @@ void conf_free(struct conf *c)
     free(c->log_timestamp_format);
     free(c->log_file);
     free(c->pid_file);
+    free(c->persistence_file);
+    free(c->persistence_location);
     free(c->user);
     free(c->psk_file);
     for (size_t i = 0; i < c->parse_file_count; i++)

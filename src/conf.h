@@ -104,7 +104,15 @@ struct conf {
     bool upgrade_outgoing_qos;
     char *user;                      /* owned; default "mosquitto" */
     char *psk_file;                  /* owned: identity:hexkey lines for psk_hint listeners */
-    bool persistence;                /* rejected as unsupported when true, until persistence */
+    bool persistence;                /* keep state in the store (persist.c) */
+    char *persistence_file;          /* owned; default "mosquitto.db": Mosquitto's file name, the
+                                      * one we migrate from; our store is this + ".journal" */
+    char *persistence_location;      /* owned; directory (with or without '/'), NULL = unset */
+    int autosave_interval;           /* seconds (or changes, see below); default 1800; 0 = only
+                                      * at shutdown and by the size rule of persist.c */
+    bool autosave_on_changes;        /* autosave_interval counts changes, not seconds */
+    bool persistence_sync;           /* ours: fdatasync each batch before acknowledging */
+    bool persistence_allow_damaged;  /* ours: start with what a damaged store still holds */
     bool daemon;                     /* -d */
     bool verbose;                    /* -v: log_type all */
     bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */

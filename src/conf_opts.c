@@ -15,8 +15,7 @@
  *   false, mptcp false, global_max_clients -1, ...): those are accepted so that stock configs
  *   which spell out a default still start.
  * - T_IGNORED: accepted, value checked, no effect, because nothing observable depends on it here:
- *   autosave_* and persistence_file/_location only matter with persistence (which cannot be
- *   turned on); packet_buffer_size/websockets_headers_size are buffer tuning; websockets_log_level
+ *   packet_buffer_size/websockets_headers_size are buffer tuning; websockets_log_level
  *   is for libwebsockets' own log; max_topic_alias_broker caps topic aliases the broker creates
  *   towards clients, and this broker creates none; retain_expiry_interval only frees expired
  *   retained messages earlier (they are never delivered once expired).
@@ -48,8 +47,9 @@ const struct conf_opt conf_opts[] = {
     { "auth_plugin",                    T_UNSUPPORTED, UNSUP(NULL) },
     { "auth_plugin_deny_special_chars", T_UNSUPPORTED, UNSUP(NULL) },
     { "auto_id_prefix",                 T_STR,         S(auto_id_prefix), STR(50) },
-    { "autosave_interval",              T_IGNORED,     IGN(INT_MIN, INT_MAX, F_CHECK_INT) },
-    { "autosave_on_changes",            T_IGNORED,     IGN(0, 0, F_CHECK_BOOL) },
+    { "autosave_interval",              T_INT,
+        G(autosave_interval), NUM(0, INT_MAX, F_NEG_ZERO) },
+    { "autosave_on_changes",            T_BOOL,        G(autosave_on_changes), NUM(0, 0, 0) },
     { "check_retain_source",            T_BOOL,        G(check_retain_source), NUM(0, 0, 0) },
     { "clientid_prefixes",              T_CUSTOM,      ANY, CUSTOM(conf_opt_clientid_prefixes) },
     { "connection_messages",            T_BOOL,        G(connection_messages), NUM(0, 0, 0) },
@@ -80,9 +80,11 @@ const struct conf_opt conf_opts[] = {
     { "password_file",                  T_STR,         S(password_file), STR(0) },
     { "per_listener_settings",          T_CUSTOM,
         ANY, CUSTOM(conf_opt_per_listener_settings) },
-    { "persistence",                    T_UNSUPPORTED, UNSUP("false|0") },
-    { "persistence_file",               T_IGNORED,     IGN(0, 0, F_CHECK_STR) },
-    { "persistence_location",           T_IGNORED,     IGN(0, 0, F_CHECK_STR) },
+    { "persistence",                    T_BOOL,        G(persistence), NUM(0, 0, 0) },
+    { "persistence_allow_damaged",      T_BOOL,        G(persistence_allow_damaged), NUM(0, 0, 0) },
+    { "persistence_file",               T_STR,         G(persistence_file), STR(0) },
+    { "persistence_location",           T_STR,         G(persistence_location), STR(0) },
+    { "persistence_sync",               T_BOOL,        G(persistence_sync), NUM(0, 0, 0) },
     { "persistent_client_expiration",   T_DURATION,
         G(persistent_client_expiration), NUM(0, 0, 0) },
     { "pid_file",                       T_STR,         G(pid_file), STR(0) },

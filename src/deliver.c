@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "property.h"
 #include "retain.h"
 #include "subs.h"
@@ -78,7 +79,7 @@ uint16_t session_next_pid(struct session *s)
     return s->last_pid;
 }
 
-static void outlist_push(struct outlist *l, struct outmsg *o)
+void outlist_push(struct outlist *l, struct outmsg *o)
 {
     o->next = NULL;
     if (l->tail != NULL)
@@ -105,7 +106,7 @@ static struct outmsg *outlist_pop(struct outlist *l)
 }
 
 /* Unlinks o, whose predecessor is prev (NULL if head). */
-static void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o)
+void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o)
 {
     if (prev != NULL)
         prev->next = o->next;
@@ -117,7 +118,7 @@ static void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg
     l->bytes -= o->m->payload_len;
 }
 
-static void outmsg_free(struct outmsg *o)
+void outmsg_free(struct outmsg *o)
 {
     msg_unref(o->m);
     free(o);
@@ -198,12 +199,14 @@ static void start_flight(struct session *s, struct outmsg *o, bool dup)
     o->pid = session_next_pid(s);
     o->state = o->qos == 1 ? OUT_WAIT_PUBACK : OUT_WAIT_PUBREC;
     outlist_push(&s->inflight, o);
+    persist_flight(s, o);
     if (!send_publish(s->client, o->m, o->qos, o->pid, o->retain, dup, o->sub_id)) {
         /* Cannot ever be sent to this client: forget it rather than block the window. */
         struct outmsg *prev = NULL, *it;
         for (it = s->inflight.head; it != o; it = it->next)
             prev = it;
         outlist_unlink(&s->inflight, prev, o);
+        persist_done(s, o->pid);
         outmsg_free(o);
         broker.stats.msgs_dropped++;
     }
@@ -251,6 +254,7 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     o->qos = qos;
     o->retain = retain;
     o->sub_id = sub_id;
+    persist_queued(s, o);
     if (online && s->queue.count == 0 && window_open(s))
         start_flight(s, o, false);
     else
@@ -279,11 +283,13 @@ void deliver_resume(struct session *s, bool resend)
     while (s->queue.head != NULL && (s->queue.head->qos == 0 || window_open(s))) {
         o = outlist_pop(&s->queue);
         if (expired(o->m)) {
+            persist_drop(s, o);
             outmsg_free(o);
             continue;
         }
         if (o->qos == 0) {
             send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id);
+            persist_drop(s, o);
             outmsg_free(o);
         } else {
             start_flight(s, o, false);
@@ -303,6 +309,7 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
     if (type == MQTT_PUBREC) {
         if (o != NULL && o->state == OUT_WAIT_PUBREC && reason < 0x80) {
             o->state = OUT_WAIT_PUBCOMP;
+            persist_pubrec(s, pid);
             mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid, 0, NULL);
             broker.stats.msgs_sent++;
             client_want_flush(c);
@@ -321,6 +328,7 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
         return;
     }
     outlist_unlink(&s->inflight, prev, o);
+    persist_done(s, pid);
     outmsg_free(o);
     deliver_resume(s, false);
     deliver_caught_up(s);
@@ -386,6 +394,7 @@ size_t deliver_publish(struct msg *m, struct client *from)
 
     depth++;
     m->seq = ++broker.msg_seq;
+    persist_publish_begin(m);
     if (m->retain && retain_set(broker.retain, m) != 0)
         log_err("Error: out of memory storing a retained message.");
     ctx->m = m;
@@ -401,6 +410,7 @@ size_t deliver_publish(struct msg *m, struct client *from)
         deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
         receivers++;
     }
+    persist_publish_end(m);
     free(nested.v);
     depth--;
     return receivers;

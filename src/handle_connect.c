@@ -8,14 +8,16 @@
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "property.h"
 #include "tls.h"
 #include "topic.h"
 
-/* Mosquitto prints its internal protocol numbers: 1 = 3.1, 2 = 3.1.1, 5 = 5.0. */
+/* Mosquitto 2.1 prints the CONNECT protocol level (3 = 3.1, 4 = 3.1.1, 5 = 5.0); 2.0 printed its
+ * internal numbers 1, 2, 5 (test/differential: connect/v311/clean records 2.1.2's "p4"). */
 static int log_protocol(uint8_t version)
 {
-    return version == MQTT_V31 ? 1 : version == MQTT_V311 ? 2 : 5;
+    return version;
 }
 
 static uint8_t v3_code(uint8_t rc)
@@ -357,6 +359,7 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     c->id_borrowed = true;
     if (assigned != NULL)
         assigned = c->id;
+    persist_session(s, c->version < MQTT_V5);
 
     c->stage = STAGE_MQTT;
     c->deadline = 0;

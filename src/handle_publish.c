@@ -7,46 +7,13 @@
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
+#include "persist.h"
 #include "property.h"
 #include "topic.h"
 
 static const char *reason_text(uint8_t rc)
 {
     return rc == RC_MALFORMED_PACKET ? "malformed packet" : "protocol error";
-}
-
-static bool qos2_seen(const struct session *s, uint16_t pid)
-{
-    for (size_t i = 0; i < s->n_in_qos2; i++) {
-        if (s->in_qos2[i] == pid)
-            return true;
-    }
-    return false;
-}
-
-static bool qos2_add(struct session *s, uint16_t pid)
-{
-    if (s->n_in_qos2 == s->cap_in_qos2) {
-        size_t cap = s->cap_in_qos2 ? s->cap_in_qos2 * 2 : 8;
-        uint16_t *p = realloc(s->in_qos2, cap * sizeof(*p));
-        if (p == NULL)
-            return false;
-        s->in_qos2 = p;
-        s->cap_in_qos2 = cap;
-    }
-    s->in_qos2[s->n_in_qos2++] = pid;
-    return true;
-}
-
-static bool qos2_remove(struct session *s, uint16_t pid)
-{
-    for (size_t i = 0; i < s->n_in_qos2; i++) {
-        if (s->in_qos2[i] == pid) {
-            s->in_qos2[i] = s->in_qos2[--s->n_in_qos2];
-            return true;
-        }
-    }
-    return false;
 }
 
 static const char *const ack_names[] = { [MQTT_PUBACK] = "PUBACK", [MQTT_PUBREC] = "PUBREC",
@@ -159,7 +126,7 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
                   p.dup, p.qos, p.retain, p.packet_id, (int)p.topic.len, p.topic.p, p.payload.len);
     broker.stats.pub_msgs_received++;
     broker.stats.pub_bytes_received += p.payload.len;
-    if (p.qos == 2 && qos2_seen(c->session, p.packet_id)) {
+    if (p.qos == 2 && session_has_in_qos2(c->session, p.packet_id)) {
         send_ack(c, MQTT_PUBREC, p.packet_id, 0); /* a resend: acknowledged, not delivered again */
         return 0;
     }
@@ -204,10 +171,12 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         if (c->username != NULL)
             m->source_user = strdup(c->username);
     }
-    if (p.qos == 2 && !qos2_add(c->session, p.packet_id)) {
+    if (p.qos == 2 && session_add_in_qos2(c->session, p.packet_id) != 0) {
         msg_unref(m);
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
     }
+    if (p.qos == 2)
+        persist_inbound_qos2(c->session, p.packet_id); /* in the message's own record */
     broker.congested = false;
     size_t receivers = deliver_publish(m, c);
     msg_unref(m);
@@ -241,7 +210,9 @@ int handle_pubrel(struct client *c, const struct mqtt_frame *f)
         return client_protocol_error(c, rc, reason_text(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received PUBREL from %s (Mid: %u)", c->id, a.packet_id);
-    bool known = qos2_remove(c->session, a.packet_id);
+    bool known = session_remove_in_qos2(c->session, a.packet_id);
+    if (known)
+        persist_inq2_del(c->session, a.packet_id);
     send_ack(c, MQTT_PUBCOMP, a.packet_id, known ? 0 : RC_PACKET_ID_NOT_FOUND);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "persist.h"
 #include "auth.h"
 #include "broker.h"
 #include "log.h"
@@ -140,6 +141,7 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
         }
         if (!existed)
             session_add_filter(s, filter, strlen(filter));
+        persist_sub(s, filter, (uint8_t)((e.options & ~SUBOPT_QOS_MASK) | granted), sub_id);
         fresh[i] = !existed;
         codes[i++] = granted;
         free(filter);
@@ -200,8 +202,10 @@ int handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
         }
         log_printf(LOG_T_UNSUBSCRIBE, "%s %s", c->id, filter);
         bool had = subs_remove(broker.subs, filter, strlen(filter), c->session);
-        if (had)
+        if (had) {
             session_remove_filter(c->session, filter, strlen(filter));
+            persist_unsub(c->session, filter);
+        }
         codes[i++] = had ? RC_SUCCESS : RC_NO_SUBSCRIPTION_EXISTED;
         free(filter);
     }

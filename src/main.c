@@ -16,6 +16,7 @@
 #include "err.h"
 #include "hmap.h"
 #include "packet.h"
+#include "persist.h"
 #include "log.h"
 #include "retain.h"
 #include "subs.h"
@@ -29,7 +30,7 @@ struct broker broker;
 
 static uv_timer_t tick_timer;
 static uv_check_t flush_check;
-static uv_signal_t sig_int, sig_term, sig_hup, sig_pipe_dummy;
+static uv_signal_t sig_int, sig_term, sig_hup, sig_usr1, sig_pipe_dummy;
 static int64_t next_sys_ms, next_expiry_ms;
 
 int64_t now_ms(void)
@@ -162,6 +163,7 @@ static void log_to_topic(unsigned type, const char *line)
 static void on_check(uv_check_t *h)
 {
     (void)h;
+    persist_flush(); /* the loop iteration's journal records: one write */
     client_flush_all();
 }
 
@@ -172,6 +174,7 @@ static void on_tick(uv_timer_t *h)
     (void)h;
     client_check_timeouts(now);
     will_tick(now);
+    persist_tick(now);
     if (now >= next_expiry_ms) {
         session_check_expiry(now);
         next_expiry_ms = now + 1000;
@@ -232,6 +235,10 @@ static void on_signal(uv_signal_t *h, int signum)
     (void)h;
     if (signum == SIGHUP) {
         reload();
+        return;
+    }
+    if (signum == SIGUSR1) {
+        persist_snapshot("SIGUSR1"); /* Mosquitto's "save the database now" */
         return;
     }
     if (signum == SIGINT || signum == SIGTERM) {
@@ -301,6 +308,8 @@ static void shutdown_broker(void)
     uv_walk(broker.loop, close_walk, NULL);
     uv_run(broker.loop, UV_RUN_DEFAULT); /* let close callbacks free the clients */
     uv_loop_close(broker.loop);
+    persist_snapshot("shutdown");
+    persist_close();
     session_free_all();
     will_free_all();
     deliver_free();
@@ -366,6 +375,8 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_hup, on_signal, SIGHUP);
     if (a.tls_keylog != NULL && tls_set_keylog(a.tls_keylog) != 0)
         return 1;
+    uv_signal_init(broker.loop, &sig_usr1);
+    uv_signal_start(&sig_usr1, on_signal, SIGUSR1);
     if (listener_open_all() != 0)
         return 1;
     if (ws_init() != 0)
@@ -373,6 +384,8 @@ int main(int argc, char **argv)
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;
     if (drop_privileges(&conf) != 0)
+        return 1;
+    if (persist_init() != 0)
         return 1;
 
     uv_check_init(broker.loop, &flush_check);

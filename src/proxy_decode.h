@@ -53,5 +53,8 @@ enum dec proxy_v2_decode(const uint8_t *buf, size_t len, struct proxy_info *out,
 
 /* CRC32C (Castagnoli) of p[0..len), as the PP2_TYPE_CRC32C TLV uses. */
 uint32_t proxy_crc32c(const uint8_t *p, size_t len);
+/* Continues crc (a proxy_crc32c result) over p[0..len): crc of the concatenation. Also the
+ * store's record checksum (store.c). */
+uint32_t proxy_crc32c_update(uint32_t crc, const uint8_t *p, size_t len);
 
 #endif

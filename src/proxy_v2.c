@@ -102,6 +102,11 @@ uint32_t proxy_crc32c(const uint8_t *p, size_t len)
     return crc_update(0xffffffffu, p, len) ^ 0xffffffffu;
 }
 
+uint32_t proxy_crc32c_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+    return crc_update(crc ^ 0xffffffffu, p, len) ^ 0xffffffffu;
+}
+
 static uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);

@@ -210,6 +210,26 @@ void retain_match(struct retain *r, const char *filter, size_t len, retain_fn fn
     levels_stack_done(&st);
 }
 
+void retain_foreach(struct retain *r, retain_fn fn, void *ctx)
+{
+    struct levels_frame local[64];
+    struct levels_stack st;
+
+    levels_stack_init(&st, local, sizeof(local) / sizeof(local[0]));
+    (void)levels_push(&st, r->root, 0);
+    while (st.n > 0) {
+        struct rnode *n = st.v[--st.n].node;
+
+        if (n->m != NULL)
+            fn(ctx, n->m);
+        for (uint32_t i = 0; i < n->kids.cap; i++) {
+            for (struct levels_entry *e = n->kids.b[i]; e != NULL; e = e->next)
+                (void)levels_push(&st, e, 0);
+        }
+    }
+    levels_stack_done(&st);
+}
+
 size_t retain_count(const struct retain *r)
 {
     return r->count;

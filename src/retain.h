@@ -17,6 +17,8 @@ int retain_set(struct retain *r, struct msg *m);
  * topics are not matched by a leading wildcard). The message is borrowed for the call. */
 typedef void (*retain_fn)(void *ctx, struct msg *m);
 void retain_match(struct retain *r, const char *filter, size_t len, retain_fn fn, void *ctx);
+/* Calls fn for every retained message, '$' topics included (for snapshots). */
+void retain_foreach(struct retain *r, retain_fn fn, void *ctx);
 size_t retain_count(const struct retain *r);
 
 #endif

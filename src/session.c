@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "hmap.h"
 #include "log.h"
+#include "persist.h"
 #include "subs.h"
 
 struct session *session_find(const char *id)
@@ -30,6 +31,7 @@ struct session *session_new(const char *id)
 
 void session_free(struct session *s)
 {
+    persist_session_del(s);
     if (hmap_get(broker.sessions, s->id) == s)
         hmap_del(broker.sessions, s->id);
     for (size_t i = 0; i < s->nfilters; i++) {
@@ -126,4 +128,40 @@ void session_free_all(void)
         s->client = NULL;
         session_free(s);
     }
+}
+
+bool session_has_in_qos2(const struct session *s, uint16_t pid)
+{
+    for (size_t i = 0; i < s->n_in_qos2; i++) {
+        if (s->in_qos2[i] == pid)
+            return true;
+    }
+    return false;
+}
+
+int session_add_in_qos2(struct session *s, uint16_t pid)
+{
+    if (session_has_in_qos2(s, pid))
+        return 0;
+    if (s->n_in_qos2 == s->cap_in_qos2) {
+        size_t cap = s->cap_in_qos2 ? s->cap_in_qos2 * 2 : 8;
+        uint16_t *p = realloc(s->in_qos2, cap * sizeof(*p));
+        if (p == NULL)
+            return -1;
+        s->in_qos2 = p;
+        s->cap_in_qos2 = cap;
+    }
+    s->in_qos2[s->n_in_qos2++] = pid;
+    return 0;
+}
+
+bool session_remove_in_qos2(struct session *s, uint16_t pid)
+{
+    for (size_t i = 0; i < s->n_in_qos2; i++) {
+        if (s->in_qos2[i] == pid) {
+            s->in_qos2[i] = s->in_qos2[--s->n_in_qos2];
+            return true;
+        }
+    }
+    return false;
 }

@@ -447,32 +447,56 @@ int subs_add(struct subs *t, const char *filter, size_t len, void *owner, uint8_
     return 0;
 }
 
-bool subs_remove(struct subs *t, const char *filter, size_t len, void *owner)
+/* Where owner's subscription to filter sits: its list, position, node and group (NULL when not
+ * shared). Returns false if it has none. */
+static bool locate(struct subs *t, const char *filter, size_t len, const void *owner,
+                   struct sublist **l, int64_t *pos, struct node **n, struct group **grp)
 {
     const char *g = NULL, *f = filter;
     size_t glen = 0, flen = len;
     bool shared = share_split(filter, len, &g, &glen, &f, &flen);
-    struct node *n = path_get(t, f, flen, false);
-    struct group *grp = NULL;
+
+    *grp = NULL;
+    if ((*n = path_get(t, f, flen, false)) == NULL)
+        return false;
+    if (shared) {
+        if ((*grp = group_find(*n, g, glen)) == NULL)
+            return false;
+        *l = &(*grp)->members;
+    } else {
+        *l = &(*n)->subs;
+    }
+    return (*pos = sublist_find(*l, owner)) >= 0;
+}
+
+bool subs_remove(struct subs *t, const char *filter, size_t len, void *owner)
+{
+    struct node *n;
+    struct group *grp;
     struct sublist *l;
     int64_t pos;
 
-    if (n == NULL)
-        return false;
-    if (shared) {
-        if ((grp = group_find(n, g, glen)) == NULL)
-            return false;
-        l = &grp->members;
-    } else {
-        l = &n->subs;
-    }
-    if ((pos = sublist_find(l, owner)) < 0)
+    if (!locate(t, filter, len, owner, &l, &pos, &n, &grp))
         return false;
     sublist_del(l, (uint32_t)pos);
     if (grp != NULL && l->n == 0)
         group_del(n, grp);
     t->count--;
     prune(t, n);
+    return true;
+}
+
+bool subs_get(struct subs *t, const char *filter, size_t len, const void *owner,
+              struct subscriber *out)
+{
+    struct node *n;
+    struct group *grp;
+    struct sublist *l;
+    int64_t pos;
+
+    if (!locate(t, filter, len, owner, &l, &pos, &n, &grp))
+        return false;
+    *out = l->v[pos];
     return true;
 }
 

@@ -26,6 +26,10 @@ int subs_add(struct subs *t, const char *filter, size_t len, void *owner, uint8_
 /* Removes owner's subscription to filter; true if there was one. */
 bool subs_remove(struct subs *t, const char *filter, size_t len, void *owner);
 
+/* Copies owner's subscription to filter into *out; false if it has none. */
+bool subs_get(struct subs *t, const char *filter, size_t len, const void *owner,
+              struct subscriber *out);
+
 /* Calls fn once for each subscription matching topic. For a shared subscription group, only one
  * member of the group is chosen (round robin) per call. Non-shared subscriptions of the same
  * owner with several matching filters produce several calls (the caller merges them). */

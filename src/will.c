@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "broker.h"
 #include "log.h"
+#include "persist.h"
 
 struct delayed_will {
     struct delayed_will *next;
@@ -14,6 +15,7 @@ struct delayed_will {
     int64_t at;             /* monotonic ms */
     struct auth **auth;     /* the listener's auth slot: SIGHUP may replace what it holds */
     char *username;         /* owned, may be NULL */
+    uint32_t delay;         /* seconds, as asked (for the store) */
 };
 
 static struct delayed_will *delayed;
@@ -59,8 +61,10 @@ void will_send(struct client *c)
             d->at = now_ms() + (int64_t)delay * 1000;
             d->auth = c->listener->auth;
             d->username = c->username ? strdup(c->username) : NULL;
+            d->delay = delay;
             d->next = delayed;
             delayed = d;
+            persist_will(d->session_id, d->username, m, d->at, delay);
             return;
         }
     }
@@ -83,6 +87,7 @@ void will_cancel_delayed(const char *session_id)
         struct delayed_will *d = *pp;
         if (strcmp(d->session_id, session_id) == 0) {
             *pp = d->next;
+            persist_will_del(d->session_id);
             delayed_free(d);
         } else {
             pp = &d->next;
@@ -99,6 +104,7 @@ void will_tick(int64_t now)
         if (now >= d->at) {
             *pp = d->next;
             publish_will(d->m, *d->auth, d->session_id, d->username);
+            persist_will_del(d->session_id);
             delayed_free(d);
         } else {
             pp = &d->next;
@@ -113,4 +119,32 @@ void will_free_all(void)
         delayed = d->next;
         delayed_free(d);
     }
+}
+
+void will_foreach(will_fn fn, void *ctx)
+{
+    for (struct delayed_will *d = delayed; d != NULL; d = d->next)
+        fn(ctx, d->session_id, d->username, d->m, d->at, d->delay);
+}
+
+int will_restore(const char *id, const char *username, struct msg *m, int64_t at, uint32_t delay)
+{
+    struct delayed_will *d = calloc(1, sizeof(*d));
+
+    if (d == NULL || (d->session_id = strdup(id)) == NULL ||
+        (username != NULL && (d->username = strdup(username)) == NULL)) {
+        if (d != NULL)
+            free(d->session_id);
+        free(d);
+        msg_unref(m);
+        return -1;
+    }
+    will_cancel_delayed(id); /* a later record for the same client replaces the earlier one */
+    d->m = m;
+    d->at = at;
+    d->delay = delay;
+    d->auth = &broker.auth;  /* the listener it came in on is not known after a restart */
+    d->next = delayed;
+    delayed = d;
+    return 0;
 }

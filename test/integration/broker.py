@@ -35,8 +35,10 @@ except ImportError:
 
 import mqtt_raw  # noqa: E402
 
-# Mosquitto prints the protocol as its internal number: 1 = 3.1, 2 = 3.1.1, 5 = 5.0.
-LOG_PROTO = {mqtt_raw.V31: 1, mqtt_raw.V311: 2, mqtt_raw.V5: 5}
+# Mosquitto 2.1 prints the CONNECT protocol level (3, 4, 5); 2.0 its internal 1 = 3.1, 2 = 3.1.1.
+LOG_PROTO = {mqtt_raw.V31: 3, mqtt_raw.V311: 4, mqtt_raw.V5: 5}
+if os.environ.get("ITEST_LOG_STYLE") == "2.0":
+    LOG_PROTO = {mqtt_raw.V31: 1, mqtt_raw.V311: 2, mqtt_raw.V5: 5}
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -323,7 +325,7 @@ def disc_re(client_id, port, reason=None):
 
 
 def connected_re(client_id, port, proto, clean, keepalive, username=None):
-    """Regex for 'New client connected from 127.0.0.1:<port> as <id> (p2, c1, k60[, u'x'])."""
+    """Regex for 'New client connected from 127.0.0.1:<port> as <id> (p4, c1, k60[, u'x'])."""
     u = "" if username is None else ", u'%s'" % re.escape(username)
     return "New client connected from 127\\.0\\.0\\.1:%d as %s \\(p%d, c%d, k%d%s\\)\\." % (
         port, re.escape(client_id), LOG_PROTO[proto], int(clean), keepalive, u)

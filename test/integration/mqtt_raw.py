@@ -288,6 +288,26 @@ class Reader:
         return out
 
 
+def split_frame(b):
+    """(first byte, body, rest) when b starts with a whole packet, else None."""
+    if len(b) < 2:
+        return None
+    mult, length, i = 1, 0, 1
+    while True:
+        if i >= len(b):
+            return None
+        if i > 4:
+            raise ProtocolError("bad remaining length from broker")
+        length += (b[i] & 0x7F) * mult
+        mult *= 128
+        i += 1
+        if not b[i - 1] & 0x80:
+            break
+    if len(b) < i + length:
+        return None
+    return b[0], b[i:i + length], b[i + length:]
+
+
 class Packet:
     """One framed packet from the broker, with the fields tests look at decoded."""
 
@@ -401,24 +421,10 @@ class Conn:
                 return None
 
     def _try_frame(self):
-        b = self.buf
-        if len(b) < 2:
+        f = split_frame(self.buf)
+        if f is None:
             return None
-        mult, length, i = 1, 0, 1
-        while True:
-            if i >= len(b):
-                return None
-            if i > 4:
-                raise ProtocolError("bad remaining length from broker")
-            length += (b[i] & 0x7F) * mult
-            mult *= 128
-            i += 1
-            if not b[i - 1] & 0x80:
-                break
-        if len(b) < i + length:
-            return None
-        first, body = b[0], b[i:i + length]
-        self.buf = b[i + length:]
+        first, body, self.buf = f
         return Packet(first, body, self.proto)
 
     def expect(self, ptype, timeout=5.0, stash=False):

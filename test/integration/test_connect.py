@@ -115,7 +115,7 @@ class ConnectConfigTest(BrokerTest):
         c = b.raw()
         self.addCleanup(c.close)
         self.assertEqual(c.connect("").rc, 0)
-        b.wait_log(r"as gen-[0-9A-F-]{36} \(p2, c1, k60\)\.")
+        b.wait_log(r"as gen-[0-9A-F-]{36} \(p4, c1, k60\)\.")
 
     def test_allow_zero_length_clientid_false(self):
         b = self.broker(listener_config="allow_zero_length_clientid false")

@@ -84,7 +84,7 @@ class V1Success(BrokerTestCase):
         s.sendall(v1() + mqtt_connect("v311", proto=4, clean=True))
         self.assertEqual(read_connack(s), 0)
         # Mosquitto prints its own protocol enum: p2 is MQTT 3.1.1 (p5 is MQTT 5)
-        self.wait_log("New client connected from 192.0.2.5:6275 as v311 (p2, c1, k42).")
+        self.wait_log("New client connected from 192.0.2.5:6275 as v311 (p4, c1, k42).")
 
 
 class V1Bad(BrokerTestCase):

@@ -265,7 +265,7 @@ class RequireCertificate(TlsCase):
         # u'client-cn')."
         r = tool(pub_args(self.b.port, self.p, "client", ["-i", "cn-pub", "-u", "ignored"]))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.log("as cn-pub (p2, c1, k60, u'client-cn').")
+        self.log("as cn-pub (p4, c1, k60, u'client-cn').")
 
     def test_acl_grants_by_certificate_username(self):
         m = Mqtt(tls_conn(self.b.port, self.p, "client"))
@@ -311,13 +311,13 @@ class SubjectAsUsername(TlsCase):
         # 2.1.2: u'CN=subject-client,OU=Testing,O=Mosquitto Project,L=Derby,ST=Derbyshire,C=GB'
         r = tool(pub_args(self.b.port, self.p, "subject", ["-i", "subj"]))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.log("as subj (p2, c1, k60, u'CN=subject-client,OU=Testing,O=Mosquitto Project,"
+        self.log("as subj (p4, c1, k60, u'CN=subject-client,OU=Testing,O=Mosquitto Project,"
                  "L=Derby,ST=Derbyshire,C=GB').")
 
     def test_expired_accepted_without_date_checks(self):
         r = tool(pub_args(self.b.port, self.p, "expired", ["-i", "old"]))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.log("as old (p2, c1, k60, u'CN=expired-client').")
+        self.log("as old (p4, c1, k60, u'CN=expired-client').")
 
 
 class Versions(TlsCase):
@@ -362,7 +362,7 @@ class Psk(TlsCase):
     def test_psk_identity_is_username(self):
         r = tool(self.args("deadbeef00112233"))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.log("as psk-pub (p2, c1, k60, u'psk-user').")
+        self.log("as psk-pub (p4, c1, k60, u'psk-user').")
 
     def test_wrong_key(self):
         r = tool(self.args("00"))
@@ -559,7 +559,7 @@ class HaproxyTcpThenTls(unittest.TestCase):
                       "--cert", p["client"], "--key", p["client_key"], "-t", "t", "-m", "x",
                       "-i", "pub-via-haproxy"])
             self.assertEqual(r.returncode, 0, r.stderr)
-            b.wait_log("as pub-via-haproxy (p2, c1, k60, u'client-cn').")
+            b.wait_log("as pub-via-haproxy (p4, c1, k60, u'client-cn').")
         finally:
             h.stop()
             b.stop()

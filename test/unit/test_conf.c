@@ -35,6 +35,7 @@ static const struct { const char *keyword, *value; } examples[] = {
     { "message_size_limit", "1000" }, { "password_file", "/etc/mosquitto/passwd" },
     { "per_listener_settings", "false" }, { "persistence", "true" },
     { "persistence_file", "m.db" }, { "persistence_location", "/var/lib/mosquitto/" },
+    { "persistence_sync", "true" }, { "persistence_allow_damaged", "true" },
     { "persistent_client_expiration", "2d" }, { "pid_file", "/run/mosquitto.pid" },
     { "plugin", "/usr/lib/p.so" }, { "plugin_load", "name /usr/lib/p.so" },
     { "plugin_opt_*", "value" }, { "plugin_use", "name" }, { "psk_file", "/etc/psk" },
@@ -382,8 +383,8 @@ static void test_not_supported(void)
 {
     expect_error("connection bridge1\n", ERR_NOT_SUPPORTED, 1,
                  "Error: Option 'connection' is not supported by this build.");
-    expect_error("\npersistence true\n", ERR_NOT_SUPPORTED, 2,
-                 "Error: Option 'persistence' is not supported by this build.");
+    expect_error("\nretained_persistence true\n", ERR_NOT_SUPPORTED, 2,
+                 "Error: Option 'retained_persistence' is not supported by this build.");
     expect_error("plugin_opt_db x\n", ERR_NOT_SUPPORTED, 1,
                  "Error: Option 'plugin_opt_db' is not supported by this build.");
     expect_error("plugin_opt_ x\n", ERR_CONF, 1,
