@@ -117,6 +117,9 @@ bool mqtt_encode_connect(struct buf *b, const struct mqtt_connect *c);
 bool mqtt_encode_connack(struct buf *b, uint8_t version, bool session_present, uint8_t reason,
                          const struct mqtt_bin *props);
 bool mqtt_encode_publish(struct buf *b, uint8_t version, const struct mqtt_publish *p);
+/* The same PUBLISH without its payload bytes (the remaining length counts them): the caller
+ * sends p->payload.len bytes of payload right after, e.g. straight from a shared message. */
+bool mqtt_encode_publish_head(struct buf *b, uint8_t version, const struct mqtt_publish *p);
 /* type is MQTT_PUBACK, MQTT_PUBREC, MQTT_PUBREL or MQTT_PUBCOMP. In v5 the reason code and
  * properties are omitted when reason == 0 and there are none, as the spec allows. */
 bool mqtt_encode_ack(struct buf *b, uint8_t type, uint8_t version, uint16_t packet_id,

@@ -123,24 +123,43 @@ size_t mqtt_publish_size(uint8_t version, const struct mqtt_publish *m)
     return 1 + varint_size((uint32_t)rem) + rem;
 }
 
-bool mqtt_encode_publish(struct buf *b, uint8_t version, const struct mqtt_publish *m)
+/* Writes everything before the payload at p (room reserved by the caller); returns the end. */
+static uint8_t *put_head(uint8_t *p, uint8_t version, const struct mqtt_publish *m, size_t rem)
 {
     uint8_t byte0 = MQTT_PUBLISH << 4 | (uint8_t)(m->qos << PF_QOS_SHIFT);
-    uint8_t *p;
 
     if (m->dup)
         byte0 |= PF_DUP;
     if (m->retain)
         byte0 |= PF_RETAIN;
-    if ((p = wire_begin(b, byte0, publish_rem(version, m))) == NULL)
-        return false;
+    *p++ = byte0;
+    p = wire_put_varint(p, (uint32_t)rem);
     p = wire_put_str(p, &m->topic);
     if (m->qos)
         p = wire_put_u16(p, m->packet_id);
     if (version == MQTT_V5)
         p = wire_put_props(p, &m->props);
-    p = wire_put_bytes(p, m->payload.p, m->payload.len);
+    return p;
+}
+
+bool mqtt_encode_publish(struct buf *b, uint8_t version, const struct mqtt_publish *m)
+{
+    uint8_t *p;
+
+    if (!mqtt_encode_publish_head(b, version, m) || !buf_reserve(b, m->payload.len))
+        return false;
+    p = wire_put_bytes(b->data + b->len, m->payload.p, m->payload.len);
     return wire_end(b, p);
+}
+
+bool mqtt_encode_publish_head(struct buf *b, uint8_t version, const struct mqtt_publish *m)
+{
+    size_t rem = publish_rem(version, m);
+
+    if (rem > MQTT_MAX_REMAINING ||
+        !buf_reserve(b, 1 + varint_size((uint32_t)rem) + rem - m->payload.len))
+        return false;
+    return wire_end(b, put_head(b->data + b->len, version, m, rem));
 }
 
 static bool is_ack_type(uint8_t type)

@@ -15,6 +15,7 @@
 #include "xprt.h"
 
 struct auth;
+struct oseg;
 struct subs;
 struct retain;
 struct hmap;
@@ -24,6 +25,9 @@ struct listener {
     int fd;
     uv_poll_t poll;
     int clients;                   /* open connections, for max_connections */
+    uv_timer_t retry;              /* accept back-off: polling resumes when it fires */
+    uint32_t backoff_ms;           /* current back-off; 0 = accepting normally */
+    uint32_t failures;             /* accept failures in this episode */
     struct auth **auth;            /* &broker.auth, or &own_auth with per_listener_settings */
     struct auth *own_auth;         /* owned when per_listener_settings */
     struct ssl_ctx_st *tls_ctx;    /* one reference (tls.c); NULL without our own TLS */
@@ -76,6 +80,9 @@ struct session {
     uint16_t last_pid;
     bool persistent;               /* survives disconnection */
     bool behind;                   /* deliver.c: it paused publishers and has not caught up */
+    bool stalled;                  /* deliver.c: no progress for backpressure_timeout, or at its
+                                    * limits: publishers do not wait for it until it catches up */
+    bool dropping;                 /* deliver.c: a drop was logged; cleared once it catches up */
 };
 
 struct will {
@@ -89,12 +96,16 @@ struct client {
     uv_poll_t *poll;               /* owned; freed in its close callback */
     struct listener *listener;
     struct buf in;
-    struct buf out;
+    struct oseg *oq_head, *oq_tail;/* output that goes before c->out, in order (client.c) */
+    size_t oq_bytes;               /* unwritten bytes in oq_head..oq_tail */
+    struct buf out;                /* the tail of the output: packets are encoded here */
     char *address;                 /* peer host or unix path: address_buf, or owned if long */
     char *id;                      /* NULL before CONNECT; owned until the session is attached,
                                     * then borrowed from session->id (one copy per client) */
     char *username;                /* owned; NULL if anonymous */
     int64_t last_in;               /* monotonic ms of the last packet read */
+    int64_t progress_at;           /* monotonic ms of the last ack or write while its session
+                                    * is behind (deliver.c's back-pressure bound) */
     int64_t deadline;              /* monotonic ms: PROXY/CONNECT must arrive before; 0 = none */
     struct session *session;
     struct will will;
@@ -172,6 +183,8 @@ int64_t now_ms(void);              /* monotonic milliseconds */
 int listener_open_all(void);
 void listener_close_all(void);
 void listener_free_all(void);
+/* A descriptor was closed: listeners backing off for lack of descriptors try again now. */
+void listener_fd_freed(void);
 
 /* client.c */
 struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len);
@@ -179,6 +192,14 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
  * received, detaches the session. The struct is freed once libuv releases the handle. */
 void client_close(struct client *c, const char *reason);
 void client_want_flush(struct client *c); /* queue for the before-sleep flush */
+/* Bytes queued for c and not yet handed to the kernel (websocket frames included). */
+size_t client_out_pending(const struct client *c);
+/* Appends len bytes at p, which lie inside message m, to c's output after what c->out holds,
+ * without copying them: c takes its own reference on m and drops it once they are written.
+ * Returns false if out of memory (then nothing was appended). */
+bool client_out_ref(struct client *c, struct msg *m, const uint8_t *p, size_t len);
+/* c took some of its output or acknowledged a message: for the back-pressure bound. */
+void client_progress(struct client *c);
 void client_flush_all(void);
 /* Back-pressure: hold c's PUBLISHes until subscribers catch up (client_resume_all). */
 void client_pause(struct client *c);
@@ -248,9 +269,13 @@ void outlist_push(struct outlist *l, struct outmsg *o);    /* at the tail; takes
 /* Unlinks o, whose predecessor is prev (NULL if head); o is the caller's again. */
 void outlist_unlink(struct outlist *l, struct outmsg *prev, struct outmsg *o);
 void outmsg_free(struct outmsg *o);                         /* drops its message reference */
-void deliver_free(void);
-/* A session that paused publishers has drained enough: schedule resuming them. */
-void deliver_caught_up(struct session *s);          /* scratch buffers, at exit */
+void deliver_free(void);                             /* scratch buffers, at exit */
+/* A session that paused publishers has drained enough: schedule resuming them. Also ends a
+ * stalled session's episode once it has caught up. */
+void deliver_caught_up(struct session *s);
+/* Back-pressure bound, from the tick: a session behind with no progress for
+ * backpressure_timeout stops holding publishers back. now: monotonic ms. */
+void deliver_check_stalled(struct session *s, int64_t now);
 uint16_t session_next_pid(struct session *s);
 
 /* will.c */

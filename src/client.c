@@ -25,6 +25,21 @@
 #define OUT_HIGH_WATER (4u << 20)    /* stop reading a client whose replies pile up */
 #define PAUSED_IN_LIMIT (256u << 10) /* input kept from a paused publisher; then TCP holds it */
 #define CONNECT_TIMEOUT_MS 30000     /* a connection must send CONNECT within this */
+#define OUT_IOV 64                   /* iovecs per write: segments, then c->out */
+#define SEAL_COPY_MAX 4096           /* c->out up to this is copied when sealed, else moved */
+
+/* One piece of a connection's output, ahead of c->out. Large payloads are not copied into each
+ * receiver's buffer: the segment points into the shared, reference-counted message until the
+ * bytes are written. What was encoded in c->out before such a payload is sealed into a segment
+ * of its own, so the order on the wire is the order of encoding. */
+struct oseg {
+    struct oseg *next;
+    struct msg *m;                   /* reference on the message p points into, or NULL */
+    uint8_t *own;                    /* owned storage p points into (a moved c->out), or NULL */
+    const uint8_t *p;                /* first unwritten byte */
+    size_t len;                      /* unwritten bytes */
+    uint8_t data[];                  /* a small c->out, copied */
+};
 
 const char *client_name(const struct client *c)
 {
@@ -161,15 +176,126 @@ static void update_events(struct client *c)
 
     if (c->closing)
         return;
-    if (c->out.len <= OUT_HIGH_WATER && !(c->paused && c->in.len >= PAUSED_IN_LIMIT))
+    if (c->oq_bytes + c->out.len <= OUT_HIGH_WATER &&
+        !(c->paused && c->in.len >= PAUSED_IN_LIMIT))
         ev |= UV_READABLE;
     if (c->write_blocked || c->read_wants_write)
         ev |= UV_WRITABLE;
     set_events(c, ev);
 }
 
+size_t client_out_pending(const struct client *c)
+{
+    return c->oq_bytes + c->out.len + (c->ws != NULL ? ws_out_pending(c) : 0);
+}
+
+static bool has_output(const struct client *c)
+{
+    return c->oq_head != NULL || c->out.len > 0;
+}
+
+static void oseg_free(struct oseg *s)
+{
+    msg_unref(s->m);
+    free(s->own);
+    free(s);
+}
+
+static void oq_push(struct client *c, struct oseg *s)
+{
+    s->next = NULL;
+    if (c->oq_tail != NULL)
+        c->oq_tail->next = s;
+    else
+        c->oq_head = s;
+    c->oq_tail = s;
+    c->oq_bytes += s->len;
+}
+
+static void oq_clear(struct client *c)
+{
+    while (c->oq_head != NULL) {
+        struct oseg *s = c->oq_head;
+        c->oq_head = s->next;
+        oseg_free(s);
+    }
+    c->oq_tail = NULL;
+    c->oq_bytes = 0;
+}
+
+/* c->out as a segment; c->out is empty after. NULL if out of memory (c->out unchanged). */
+static struct oseg *seal_out(struct client *c)
+{
+    struct oseg *s;
+
+    if (c->out.len <= SEAL_COPY_MAX) {
+        if ((s = malloc(sizeof(*s) + c->out.len)) == NULL)
+            return NULL;
+        memcpy(s->data, c->out.data, c->out.len);
+        *s = (struct oseg){ NULL, NULL, NULL, s->data, c->out.len };
+        c->out.len = 0; /* the buffer stays for the next packets */
+        return s;
+    }
+    if ((s = malloc(sizeof(*s))) == NULL)
+        return NULL;
+    *s = (struct oseg){ NULL, NULL, c->out.data, c->out.data, c->out.len };
+    buf_init(&c->out);
+    return s;
+}
+
+bool client_out_ref(struct client *c, struct msg *m, const uint8_t *p, size_t len)
+{
+    struct oseg *ref = malloc(sizeof(*ref)), *head = NULL;
+
+    if (ref == NULL || (c->out.len > 0 && (head = seal_out(c)) == NULL)) {
+        free(ref);
+        return false;
+    }
+    *ref = (struct oseg){ NULL, msg_ref(m), NULL, p, len };
+    if (head != NULL)
+        oq_push(c, head);
+    oq_push(c, ref);
+    return true;
+}
+
+/* Drops the first n written bytes of c's output. */
+static void out_consume(struct client *c, size_t n)
+{
+    while (n > 0 && c->oq_head != NULL) {
+        struct oseg *s = c->oq_head;
+        size_t k = n < s->len ? n : s->len;
+        s->p += k;
+        s->len -= k;
+        c->oq_bytes -= k;
+        n -= k;
+        if (s->len == 0) {
+            c->oq_head = s->next;
+            if (c->oq_head == NULL)
+                c->oq_tail = NULL;
+            oseg_free(s);
+        }
+    }
+    if (n > 0)
+        buf_consume(&c->out, n);
+}
+
+void client_progress(struct client *c)
+{
+    c->progress_at = now_ms();
+}
+
+/* True while c is a paused publisher: its packets, PINGREQ among them, may be waiting in TCP
+ * or in c->in because of us. Its keep-alive then counts as satisfied (MQTT 3.1.2.10 asks the
+ * client to send something, which it may well have done). A client that merely does not read
+ * its replies gets no such favour. */
+static bool input_held(const struct client *c)
+{
+    return c->paused;
+}
+
 static void client_free_memory(struct client *c)
 {
+    oq_clear(c);
     buf_free(&c->in);
     buf_free(&c->out);
     if (c->address != c->address_buf)
@@ -185,21 +311,32 @@ static void on_handle_closed(uv_handle_t *h)
     c->x.ops->free(&c->x);
     close(c->x.fd);
     client_free_memory(c);
+    listener_fd_freed();
 }
 
-/* Writes as much of c->out as the socket takes. Returns -1 if the connection failed. */
+/* The one place output leaves: the segments, then c->out, as one iovec array per call of the
+ * transport's writev, as much as the socket takes. Returns -1 if the connection failed. */
 static int write_out(struct client *c)
 {
     persist_flush(); /* what c->out acknowledges is in the store before it leaves */
     if (c->stage == STAGE_PROXY || c->stage == STAGE_TLS)
         return 0; /* nothing may go out before the transport is up */
-    while (c->out.len > 0) {
-        struct iovec iov = { c->out.data, c->out.len };
-        ssize_t n = c->x.ops->writev(&c->x, &iov, 1);
+    while (has_output(c)) {
+        struct iovec iov[OUT_IOV];
+        const struct oseg *s;
+        int cnt = 0;
+        ssize_t n;
+
+        for (s = c->oq_head; s != NULL && cnt < OUT_IOV; s = s->next)
+            iov[cnt++] = (struct iovec){ (void *)s->p, s->len };
+        if (s == NULL && cnt < OUT_IOV && c->out.len > 0)
+            iov[cnt++] = (struct iovec){ c->out.data, c->out.len };
+        n = c->x.ops->writev(&c->x, iov, cnt);
         if (n > 0) {
             if (c->ws == NULL) /* ws.c counts what reaches the socket */
                 broker.stats.bytes_sent += (uint64_t)n;
-            buf_consume(&c->out, (size_t)n);
+            out_consume(c, (size_t)n);
+            c->progress_at = now_ms();
             continue;
         }
         if (n == XPRT_AGAIN) {
@@ -305,7 +442,7 @@ void client_ws_input(struct client *c, const void *p, size_t len)
     client_process(c);
     if (!c->closing)
         ws_hold_input(c, c->paused && c->in.len >= PAUSED_IN_LIMIT);
-    if (!c->closing && c->out.len > 0)
+    if (!c->closing && has_output(c))
         client_want_flush(c);
 }
 
@@ -314,6 +451,7 @@ void client_ws_destroyed(struct client *c)
     if (!c->closing)
         client_close(c, "connection closed by client");
     client_free_memory(c);
+    listener_fd_freed(); /* libwebsockets has closed the socket */
 }
 
 /* Our poll handle is gone but the socket now belongs to libwebsockets: keep the fd open. */
@@ -497,7 +635,7 @@ void client_resume_all(void)
         update_events(c);
         if (!c->closing && c->ws != NULL)
             ws_hold_input(c, c->paused && c->in.len >= PAUSED_IN_LIMIT);
-        if (!c->closing && c->out.len > 0)
+        if (!c->closing && has_output(c))
             client_want_flush(c);
     }
 }
@@ -652,7 +790,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     }
     if ((events & UV_READABLE) || status < 0 || c->read_wants_write)
         client_read(c);
-    if (!c->closing && c->out.len > 0)
+    if (!c->closing && has_output(c))
         client_want_flush(c);
 }
 
@@ -674,10 +812,14 @@ void client_check_timeouts(int64_t now)
             tls_timeout(c);
         } else if (c->stage == STAGE_CONNECT && now >= c->deadline) {
             client_close(c, "exceeded timeout");
+        } else if (c->stage == STAGE_MQTT && c->keepalive > 0 && input_held(c)) {
+            c->last_in = now; /* our pause, not its silence; a full period once we read again */
         } else if (c->stage == STAGE_MQTT && c->keepalive > 0 &&
                    now - c->last_in > (int64_t)c->keepalive * 1500) {
             client_close(c, "exceeded timeout");
         }
+        if (!c->closing && c->session != NULL)
+            deliver_check_stalled(c->session, now);
         c = next;
     }
 }

@@ -1062,6 +1062,7 @@ void conf_init(struct conf *c)
     c->log_timestamp = true;
     c->log_facility = -1;
     c->max_inflight_messages = 20;
+    c->backpressure_timeout = 2;
     c->max_keepalive = 65535;
     c->max_queued_messages = 1000;
     c->retain_available = true;

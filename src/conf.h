@@ -88,6 +88,8 @@ struct conf {
     char *log_timestamp_format;      /* owned; NULL = seconds since epoch */
     char *log_file;                  /* owned (log_dest file PATH) */
     int log_facility;                /* 0..7: LOG_LOCAL0 + n; -1 = LOG_DAEMON */
+    int backpressure_timeout;        /* seconds a publisher may wait on a receiver that makes
+                                      * no progress; 0 = never wait (Mosquitto); default 2 */
     uint32_t max_inflight_bytes;     /* 0 = unlimited */
     int max_inflight_messages;       /* default 20 */
     int max_keepalive;               /* default 65535 */

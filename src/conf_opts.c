@@ -50,6 +50,7 @@ const struct conf_opt conf_opts[] = {
     { "autosave_interval",              T_INT,
         G(autosave_interval), NUM(0, INT_MAX, F_NEG_ZERO) },
     { "autosave_on_changes",            T_BOOL,        G(autosave_on_changes), NUM(0, 0, 0) },
+    { "backpressure_timeout",           T_INT,         G(backpressure_timeout), NUM(0, 3600, 0) },
     { "check_retain_source",            T_BOOL,        G(check_retain_source), NUM(0, 0, 0) },
     { "clientid_prefixes",              T_CUSTOM,      ANY, CUSTOM(conf_opt_clientid_prefixes) },
     { "connection_messages",            T_BOOL,        G(connection_messages), NUM(0, 0, 0) },

@@ -15,6 +15,22 @@
 
 #define QOS0_OUT_LIMIT (8u << 20) /* a subscriber this far behind loses QoS 0 messages */
 #define BP_OUT_HIGH (1u << 20)    /* output waiting for one subscriber that pauses publishers */
+/* A stalled session's queue is moved to its output only while less than this waits there, so
+ * what it cannot take stays in the queue, where max_queued_messages/bytes bound it. */
+#define STALLED_OUT_MAX (64u << 10)
+/* Payloads from this size on are not copied into each receiver's output: it points at the
+ * shared message until written (client_out_ref). Smaller ones are cheaper to copy. */
+#define SHARED_PAYLOAD_MIN 1024
+
+/* Back-pressure, and its bound.
+ *
+ * A publisher is paused while one of its receivers is behind (queue or output above a
+ * high-water mark) so that a receiver that is merely slower than the flood loses nothing.
+ * A receiver that makes no progress (no acknowledgement, nothing written to its socket) for
+ * backpressure_timeout seconds while behind, or that reaches its queue limits, is "stalled":
+ * it no longer pauses anybody, and Mosquitto's rules apply to it alone (QoS 0 and QoS 1/2
+ * queued up to max_queued_messages/bytes, the rest dropped, counted and logged once). The
+ * episode ends once it has caught up completely. */
 
 /* Queue length at which an online subscriber counts as behind: its publishers are paused
  * (back-pressure) long before max_queued_messages would make us drop. */
@@ -25,24 +41,75 @@ static uint32_t bp_queue_high(void)
     return m > 1 ? (uint32_t)m / 2 : m == 1 ? 1u : 1000u;
 }
 
+static void pump(struct session *s, struct client *c);
+
+static void stall(struct session *s, const char *why)
+{
+    if (s->stalled)
+        return;
+    s->stalled = true;
+    log_info("Client %s %s: publishers no longer wait for it.", s->id, why);
+    if (s->behind) {
+        s->behind = false;
+        if (broker.paused_head != NULL)
+            broker.resume_pending = true;
+    }
+}
+
+/* One message not delivered to s: counted in $SYS, logged once per episode (Mosquitto's line). */
+static void drop(struct session *s)
+{
+    broker.stats.msgs_dropped++;
+    if (!s->dropping) {
+        s->dropping = true;
+        log_notice("Outgoing messages are being dropped for client %s.", s->id);
+    }
+}
+
 /* Marks an online session that is behind; the caller then pauses the publisher. */
 static void check_behind(struct session *s)
 {
-    const struct client *c = s->client;
+    struct client *c = s->client;
 
-    if (c != NULL && (s->queue.count >= bp_queue_high() || c->out.len >= BP_OUT_HIGH)) {
+    if (c == NULL || s->stalled || broker.conf->backpressure_timeout == 0)
+        return;
+    if (s->queue.count < bp_queue_high() && client_out_pending(c) < BP_OUT_HIGH)
+        return;
+    if (!s->behind) {
         s->behind = true;
-        broker.congested = true;
+        c->progress_at = now_ms(); /* the bound counts from here */
+    } else if (now_ms() - c->progress_at > (int64_t)broker.conf->backpressure_timeout * 1000) {
+        stall(s, "made no progress");
+        return;
     }
+    broker.congested = true;
+}
+
+void deliver_check_stalled(struct session *s, int64_t now)
+{
+    if (s->behind && s->client != NULL &&
+        now - s->client->progress_at > (int64_t)broker.conf->backpressure_timeout * 1000)
+        stall(s, "made no progress");
 }
 
 void deliver_caught_up(struct session *s)
 {
-    const struct client *c = s->client;
+    struct client *c = s->client;
 
+    if (s->stalled) {
+        if (c != NULL && c->stage == STAGE_MQTT)
+            pump(s, c); /* its output drained: the queue may move on */
+        /* Over once everything it was owed is out: it counts for back-pressure again. */
+        if (c == NULL || (s->queue.count == 0 && client_out_pending(c) < BP_OUT_HIGH / 2)) {
+            s->stalled = false;
+            s->dropping = false;
+        }
+        return;
+    }
     if (!s->behind)
         return;
-    if (c == NULL || (s->queue.count < bp_queue_high() / 2 + 1 && c->out.len < BP_OUT_HIGH / 2)) {
+    if (c == NULL ||
+        (s->queue.count < bp_queue_high() / 2 + 1 && client_out_pending(c) < BP_OUT_HIGH / 2)) {
         s->behind = false;
         if (broker.paused_head != NULL)
             broker.resume_pending = true;
@@ -156,8 +223,17 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
     }
     if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet)
         return false;
-    if (!mqtt_encode_publish(&c->out, c->version, &p))
+    if (m->payload_len >= SHARED_PAYLOAD_MIN) {
+        size_t mark = c->out.len;
+        if (!mqtt_encode_publish_head(&c->out, c->version, &p))
+            return false;
+        if (!client_out_ref(c, m, m->payload, m->payload_len)) {
+            c->out.len = mark;
+            return false;
+        }
+    } else if (!mqtt_encode_publish(&c->out, c->version, &p)) {
         return false;
+    }
     if (log_on(LOG_T_DEBUG))
         log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, dup, qos,
                   retain, pid, m->topic + mplen, m->payload_len);
@@ -208,7 +284,7 @@ static void start_flight(struct session *s, struct outmsg *o, bool dup)
         outlist_unlink(&s->inflight, prev, o);
         persist_done(s, o->pid);
         outmsg_free(o);
-        broker.stats.msgs_dropped++;
+        drop(s);
     }
 }
 
@@ -223,6 +299,34 @@ static bool queue_full(const struct session *s)
     return false;
 }
 
+/* Moves what the window (and, for a stalled session, its output limit) allows from the queue
+ * to the connection. */
+static void pump(struct session *s, struct client *c)
+{
+    struct outmsg *o;
+
+    while (s->queue.head != NULL && (s->queue.head->qos == 0 || window_open(s))) {
+        if (s->stalled && client_out_pending(c) >= STALLED_OUT_MAX)
+            break; /* it takes its output slowly or not at all: the rest waits, counted */
+        o = outlist_pop(&s->queue);
+        if (expired(o->m)) {
+            persist_drop(s, o);
+            outmsg_free(o);
+            continue;
+        }
+        if (o->qos == 0) {
+            if (!send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id))
+                drop(s);
+            persist_drop(s, o);
+            outmsg_free(o);
+        } else {
+            start_flight(s, o, false);
+        }
+    }
+    if (s->queue.count == 0 && !s->stalled)
+        s->dropping = false; /* an offline session's episode ends once it is delivered */
+}
+
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id)
 {
@@ -230,24 +334,28 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     struct outmsg *o;
     bool online = c != NULL && c->stage == STAGE_MQTT;
 
-    if (online && qos == 0) {
-        if (c->out.len > QOS0_OUT_LIMIT || !send_publish(c, m, 0, 0, retain, false, sub_id))
-            broker.stats.msgs_dropped++;
-        else
+    if (online && qos == 0 && !s->stalled) {
+        if (client_out_pending(c) > QOS0_OUT_LIMIT) {
+            stall(s, "reached its output limit");
+            drop(s);
+        } else if (!send_publish(c, m, 0, 0, retain, false, sub_id)) {
+            drop(s);
+        } else {
             check_behind(s);
+        }
         return;
     }
     if (!online && (!s->persistent || (qos == 0 && !broker.conf->queue_qos0_messages)))
         return;
-    if ((!online || !window_open(s) || s->queue.count > 0) && queue_full(s)) {
-        broker.stats.msgs_dropped++;
+    if ((!online || s->stalled || !window_open(s) || s->queue.count > 0) && queue_full(s)) {
         if (online)
-            check_behind(s); /* hold the publisher: the next ones must not be lost too */
+            stall(s, "reached its queue limit");
+        drop(s);
         return;
     }
     o = calloc(1, sizeof(*o));
     if (o == NULL) {
-        broker.stats.msgs_dropped++;
+        drop(s);
         return;
     }
     o->m = msg_ref(m);
@@ -255,11 +363,13 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
     o->retain = retain;
     o->sub_id = sub_id;
     persist_queued(s, o);
-    if (online && s->queue.count == 0 && window_open(s))
+    if (online && !s->stalled && s->queue.count == 0 && window_open(s))
         start_flight(s, o, false);
     else
         outlist_push(&s->queue, o);
-    if (online)
+    if (online && s->stalled)
+        pump(s, c);
+    else if (online)
         check_behind(s);
 }
 
@@ -280,21 +390,7 @@ void deliver_resume(struct session *s, bool resend)
             }
         }
     }
-    while (s->queue.head != NULL && (s->queue.head->qos == 0 || window_open(s))) {
-        o = outlist_pop(&s->queue);
-        if (expired(o->m)) {
-            persist_drop(s, o);
-            outmsg_free(o);
-            continue;
-        }
-        if (o->qos == 0) {
-            send_publish(c, o->m, 0, 0, o->retain, false, o->sub_id);
-            persist_drop(s, o);
-            outmsg_free(o);
-        } else {
-            start_flight(s, o, false);
-        }
-    }
+    pump(s, c);
 }
 
 void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
@@ -330,6 +426,7 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
     outlist_unlink(&s->inflight, prev, o);
     persist_done(s, pid);
     outmsg_free(o);
+    client_progress(c);
     deliver_resume(s, false);
     deliver_caught_up(s);
 }

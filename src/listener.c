@@ -20,24 +20,80 @@
 #include "tls.h"
 
 #define ACCEPT_BATCH 64 /* accepts per wake-up, so a connection storm cannot starve the rest */
+/* After an accept error that would repeat at once (no descriptors, no memory), the listener is
+ * not polled for a while: a level-triggered poll on a socket with a pending connection would
+ * otherwise spin. The pause doubles on each failure up to the maximum, and ends early when a
+ * descriptor is closed. */
+#define ACCEPT_BACKOFF_MIN_MS 20
+#define ACCEPT_BACKOFF_MAX_MS 1000
 
 static struct listener_conf default_conf; /* loopback 1883 when nothing is configured */
+
+static void on_accept(uv_poll_t *h, int status, int events);
+
+static void on_retry(uv_timer_t *t)
+{
+    struct listener *l = t->data;
+
+    uv_poll_start(&l->poll, UV_READABLE, on_accept);
+}
+
+/* Stops polling l for a growing interval; one log line per episode. An episode ends once the
+ * pending connections are all accepted (accept says EAGAIN). */
+static void back_off(struct listener *l, int err)
+{
+    if (l->backoff_ms == 0) {
+        if (err == EMFILE || err == ENFILE) /* Mosquitto 2.1's wording */
+            log_err("Unable to accept new connection, system socket count has been exceeded. "
+                    "Try increasing \"ulimit -n\" or equivalent.");
+        else
+            log_err("Error: accept on %s failed: %s.", l->name, strerror(err));
+        l->backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+    } else if (l->backoff_ms < ACCEPT_BACKOFF_MAX_MS) {
+        l->backoff_ms = l->backoff_ms * 2 < ACCEPT_BACKOFF_MAX_MS ? l->backoff_ms * 2
+                                                                   : ACCEPT_BACKOFF_MAX_MS;
+    }
+    l->failures++;
+    uv_poll_stop(&l->poll);
+    uv_timer_start(&l->retry, on_retry, l->backoff_ms, 0);
+}
+
+void listener_fd_freed(void)
+{
+    for (size_t i = 0; i < broker.nlisteners; i++) {
+        struct listener *l = &broker.listeners[i];
+        if (l->backoff_ms != 0 && uv_is_active((uv_handle_t *)&l->retry)) {
+            uv_timer_stop(&l->retry);
+            uv_poll_start(&l->poll, UV_READABLE, on_accept);
+        }
+    }
+}
 
 static void on_accept(uv_poll_t *h, int status, int events)
 {
     struct listener *l = h->data;
 
     (void)events;
-    if (status < 0)
+    if (status < 0) {
+        back_off(l, -status);
         return;
+    }
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd == -1) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                log_err("Error: accept on %s failed: %s.", l->name, strerror(errno));
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                if (l->backoff_ms != 0)
+                    log_debug("Accepting on %s again after %u failed attempts.", l->name,
+                              l->failures);
+                l->backoff_ms = 0;
+                l->failures = 0;
+            } else if (err != EINTR && err != ECONNABORTED && err != EPROTO) {
+                back_off(l, err); /* EMFILE, ENFILE, ENOBUFS, ENOMEM: it would fail again */
+            }
             return;
         }
         if (l->conf->max_connections >= 0 && l->clients >= l->conf->max_connections) {
@@ -192,6 +248,8 @@ int listener_open_all(void)
             return ERR_CONF;
         uv_poll_init(broker.loop, &l->poll, l->fd);
         l->poll.data = l;
+        uv_timer_init(broker.loop, &l->retry);
+        l->retry.data = l;
         uv_poll_start(&l->poll, UV_READABLE, on_accept);
     }
     return ERR_OK;
@@ -204,6 +262,7 @@ void listener_close_all(void)
         if (uv_is_active((uv_handle_t *)&l->poll) || l->poll.data != NULL) {
             uv_poll_stop(&l->poll);
             uv_close((uv_handle_t *)&l->poll, NULL);
+            uv_close((uv_handle_t *)&l->retry, NULL);
         }
         close(l->fd);
         if (l->conf->unix_path != NULL)

@@ -155,6 +155,7 @@ static int on_writeable(struct ws_conn *w, struct lws *wsi)
     if (lws_write(wsi, w->q + w->start, n, LWS_WRITE_BINARY) < (int)n)
         return -1;
     broker.stats.bytes_sent += n;
+    client_progress(w->c);
     w->start += n;
     w->len -= n;
     if (w->len == 0)
@@ -396,6 +397,13 @@ void ws_hold_input(struct client *c, bool hold)
         w->rx_paused = false;
         lws_rx_flow_control(w->wsi, 1);
     }
+}
+
+size_t ws_out_pending(const struct client *c)
+{
+    const struct ws_conn *w = c->ws;
+
+    return w != NULL ? w->len : 0;
 }
 
 void ws_close(struct client *c)

@@ -5,6 +5,7 @@
 #define WS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct client;
 
@@ -20,6 +21,8 @@ int ws_adopt(struct client *c);
 /* Back-pressure: stop (hold) or resume reading frames from a paused publisher, as client.c
  * stops polling a TCP socket. Output back-pressure is tracked separately. */
 void ws_hold_input(struct client *c, bool hold);
+/* Bytes framed or waiting to be framed for c and not yet written to its socket. */
+size_t ws_out_pending(const struct client *c);
 /* Broker-side close: libwebsockets closes the socket (with a close frame) and later calls
  * client_ws_destroyed(c). */
 void ws_close(struct client *c);

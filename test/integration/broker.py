@@ -7,6 +7,7 @@ It does not build the broker: MOSQUITTO_BIN names the binary (ctest sets it).
 
 import os
 import re
+import resource
 import shutil
 import signal as _signal
 import socket
@@ -76,10 +77,11 @@ class Broker:
     By default the fixture adds `listener <port> 127.0.0.1`, `allow_anonymous true`, a log file
     and `log_type all`; pass listener=False / logging=False / anonymous=None to leave them out.
     listener_config goes after the listener line (per-listener options such as max_connections).
+    nofile sets the broker's RLIMIT_NOFILE (soft and hard) before it starts.
     """
 
     def __init__(self, config="", listener=True, logging=True, anonymous=True, args=None,
-                 tmpdir=None, port=None, use_config=True, listener_config=""):
+                 tmpdir=None, port=None, use_config=True, listener_config="", nofile=None):
         self.tmp = tmpdir or make_tmpdir()
         self._own_tmp = tmpdir is None
         self.port = port or free_port()
@@ -101,6 +103,7 @@ class Broker:
             lines.append(listener_config.strip())
         self.config = "\n".join(lines) + "\n"
         self.use_config = use_config
+        self.nofile = nofile
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -113,8 +116,12 @@ class Broker:
         cmd = [BIN] + (["-c", self.conf_path] if self.use_config else []) + self.args
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
+        limit = None
+        if self.nofile is not None:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmp)
+                                     stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=limit)
         if wait:
             self.wait_ready(timeout)
         return self

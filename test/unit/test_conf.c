@@ -23,6 +23,7 @@ static const struct { const char *keyword, *value; } examples[] = {
     { "auth_opt_*", "value" }, { "auth_plugin", "/usr/lib/auth.so" },
     { "auth_plugin_deny_special_chars", "true" }, { "auto_id_prefix", "pre-" },
     { "autosave_interval", "1800" }, { "autosave_on_changes", "false" },
+    { "backpressure_timeout", "5" },
     { "check_retain_source", "false" }, { "clientid_prefixes", "secure-" },
     { "connection_messages", "false" }, { "enable_control_api", "true" },
     { "global_max_clients", "100" }, { "global_max_connections", "100" },
