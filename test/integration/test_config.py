@@ -7,7 +7,7 @@ import subprocess
 import unittest
 
 import mqtt_raw as m
-from broker import BIN, Broker, BrokerTest, free_port
+from broker import BIN, Broker, BrokerTest, free_port, wait_until
 
 
 def run(args, timeout=10):
@@ -77,6 +77,8 @@ class CliTest(BrokerTest):
         d = self.tmpdir()
         pid = os.path.join(d, "mosq.pid")
         b = self.broker("pid_file %s" % pid)
+        # the listener answers before the pid file is written: wait for the file
+        wait_until(lambda: os.path.exists(pid) and os.path.getsize(pid) > 0, what="pid file")
         with open(pid) as f:
             self.assertEqual(int(f.read().strip()), b.proc.pid)
         b.stop()
