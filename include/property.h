@@ -39,5 +39,7 @@ bool mqtt_props_find(struct mqtt_bin raw, uint8_t id, struct mqtt_prop *out);
 bool mqtt_props_add_num(struct buf *b, uint8_t id, uint32_t v);  /* byte/u16/u32/varint by id */
 bool mqtt_props_add_bin(struct buf *b, uint8_t id, const void *p, size_t n); /* string/binary */
 bool mqtt_props_add_pair(struct buf *b, const void *k, size_t kn, const void *v, size_t vn);
+/* Appends every property of validated raw except those with id skip1 or skip2 (0 = none). */
+bool mqtt_props_copy_except(struct buf *b, struct mqtt_bin raw, uint8_t skip1, uint8_t skip2);
 
 #endif

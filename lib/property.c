@@ -265,3 +265,24 @@ bool mqtt_props_add_pair(struct buf *b, const void *k, size_t kn, const void *v,
         return false;
     return buf_put_u8(b, PROP_USER_PROPERTY) && buf_put_str(b, k, kn) && buf_put_str(b, v, vn);
 }
+
+bool mqtt_props_copy_except(struct buf *b, struct mqtt_bin raw, uint8_t skip1, uint8_t skip2)
+{
+    struct mqtt_prop_iter it;
+    struct mqtt_prop p;
+    bool ok = true;
+
+    mqtt_props_iter(&it, raw);
+    while (ok && mqtt_props_next(&it, &p)) {
+        int type = mqtt_prop_type(p.id);
+        if (p.id == skip1 || p.id == skip2)
+            continue;
+        if (p.id == PROP_USER_PROPERTY)
+            ok = mqtt_props_add_pair(b, p.key.p, p.key.len, p.bin.p, p.bin.len);
+        else if (type == PROPT_STRING || type == PROPT_BINARY)
+            ok = mqtt_props_add_bin(b, p.id, p.bin.p, p.bin.len);
+        else
+            ok = mqtt_props_add_num(b, p.id, p.num);
+    }
+    return ok;
+}

@@ -214,10 +214,19 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         .payload = { m->payload, m->payload_len },
     };
 
-    if (c->version == MQTT_V5 && sub_id != 0) {
+    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0)) {
         props->len = 0;
-        if (!buf_append(props, m->props, m->props_len) ||
-            !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
+        if (m->expiry == 0 ? !buf_append(props, m->props, m->props_len)
+                           : !mqtt_props_copy_except(props, p.props, PROP_MESSAGE_EXPIRY_INTERVAL, 0))
+            return false;
+        if (m->expiry != 0) {
+            /* What is left of it, not what the publisher asked for [MQTT-3.3.2-6]. */
+            int64_t left = m->expiry - now_ms() / 1000;
+            if (!mqtt_props_add_num(props, PROP_MESSAGE_EXPIRY_INTERVAL,
+                                    (uint32_t)(left > 1 ? left : 1)))
+                return false;
+        }
+        if (sub_id != 0 && !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
             return false;
         p.props = (struct mqtt_bin){ props->data, (uint32_t)props->len };
     }

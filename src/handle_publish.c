@@ -81,18 +81,7 @@ static struct mqtt_bin forward_props(const struct mqtt_publish *p, struct buf *t
     }
     if (!copy)
         return p->props;
-    mqtt_props_iter(&it, p->props);
-    while (mqtt_props_next(&it, &prop)) {
-        int type = mqtt_prop_type(prop.id);
-        if (prop.id == PROP_TOPIC_ALIAS || prop.id == PROP_SUBSCRIPTION_IDENTIFIER)
-            continue;
-        if (prop.id == PROP_USER_PROPERTY)
-            mqtt_props_add_pair(tmp, prop.key.p, prop.key.len, prop.bin.p, prop.bin.len);
-        else if (type == PROPT_STRING || type == PROPT_BINARY)
-            mqtt_props_add_bin(tmp, prop.id, prop.bin.p, prop.bin.len);
-        else
-            mqtt_props_add_num(tmp, prop.id, prop.num);
-    }
+    mqtt_props_copy_except(tmp, p->props, PROP_TOPIC_ALIAS, PROP_SUBSCRIPTION_IDENTIFIER);
     return (struct mqtt_bin){ tmp->data, (uint32_t)tmp->len };
 }
 

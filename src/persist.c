@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "hmap.h"
+#include "idset.h"
 #include "log.h"
 #include "mosqdb.h"
 #include "retain.h"
@@ -370,8 +371,6 @@ void persist_flush(void)
     P.write_failed = false;
     P.size += P.pending.len;
     P.pending.len = 0;
-    if (P.pending.cap > (4u << 20))
-        buf_free(&P.pending); /* a burst's buffer goes back to the allocator */
     if (P.size - P.snapshot_size > COMPACT_MIN &&
         P.size > COMPACT_FACTOR * P.snapshot_size)
         persist_snapshot("compaction");
@@ -384,73 +383,8 @@ struct snap {
     struct buf b;
     bool failed;
     size_t retained, sessions, messages;
-    struct idset *bodies;         /* message ids whose body is already in the snapshot */
+    struct idset bodies;          /* message ids whose body is already in the snapshot */
 };
-
-/* A set of message ids (open addressing); only for the duration of a snapshot or a restore. */
-struct idset {
-    uint64_t *keys;               /* 0 = empty slot (message ids start at 1) */
-    void **vals;
-    size_t cap, n;
-};
-
-static uint64_t mix(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return k;
-}
-
-static void idset_free(struct idset *s)
-{
-    if (s == NULL)
-        return;
-    free(s->keys);
-    free(s->vals);
-    free(s);
-}
-
-static void **idset_slot(struct idset *s, uint64_t k, bool create)
-{
-    if (s->n * 2 >= s->cap && create) {
-        size_t ncap = s->cap ? s->cap * 2 : 1024;
-        uint64_t *nk = calloc(ncap, sizeof(*nk));
-        void **nv = calloc(ncap, sizeof(*nv));
-        if (nk == NULL || nv == NULL) {
-            free(nk);
-            free(nv);
-            return NULL;
-        }
-        for (size_t i = 0; i < s->cap; i++) {
-            if (s->keys[i] == 0)
-                continue;
-            size_t j = mix(s->keys[i]) & (ncap - 1);
-            while (nk[j] != 0)
-                j = (j + 1) & (ncap - 1);
-            nk[j] = s->keys[i];
-            nv[j] = s->vals[i];
-        }
-        free(s->keys);
-        free(s->vals);
-        s->keys = nk;
-        s->vals = nv;
-        s->cap = ncap;
-    }
-    if (s->cap == 0)
-        return NULL;
-    size_t i = mix(k) & (s->cap - 1);
-    while (s->keys[i] != 0 && s->keys[i] != k)
-        i = (i + 1) & (s->cap - 1);
-    if (s->keys[i] == 0) {
-        if (!create)
-            return NULL;
-        s->keys[i] = k;
-        s->vals[i] = NULL;
-        s->n++;
-    }
-    return &s->vals[i];
-}
 
 static void snap_drain(struct snap *sn, bool all)
 {
@@ -479,7 +413,7 @@ static void snap_outmsg(struct snap *sn, const struct session *s, const struct o
 {
     struct store_target t = { s->store_id, o->qos, o->retain, o->sub_id };
     struct store_msg sm;
-    void **seen = idset_slot(sn->bodies, o->m->seq, true);
+    void **seen = idset_slot(&sn->bodies, o->m->seq, true);
     bool body = seen == NULL || *seen == NULL;
     size_t off;
 
@@ -570,7 +504,6 @@ static int write_snapshot(const char *path, struct snap *sn)
     sn->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (sn->fd == -1)
         return -1;
-    sn->bodies = calloc(1, sizeof(*sn->bodies));
     store_put_header(&sn->b);
     if (broker.retain != NULL)
         retain_foreach(broker.retain, snap_retained, sn);
@@ -578,7 +511,7 @@ static int write_snapshot(const char *path, struct snap *sn)
         snap_session(sn, value);
     will_foreach(snap_will, sn);
     snap_drain(sn, true);
-    idset_free(sn->bodies);
+    idset_clear(&sn->bodies);
     buf_free(&sn->b);
     if (sn->failed || fdatasync(sn->fd) == -1) {
         int e = errno;
@@ -634,6 +567,8 @@ void persist_tick(int64_t now)
 
     if (!persist_on)
         return;
+    if (P.pending.len == 0 && P.pending.cap > (1u << 20))
+        buf_free(&P.pending); /* a burst's buffer goes back once the burst is over */
     if (P.write_failed && P.changes > 0 && now >= P.next_autosave) {
         persist_snapshot("recovery");
         P.next_autosave = now + 5000;
@@ -759,19 +694,24 @@ static int r_session_rec(struct restore *rs, const struct store_rec *r)
     s->last_pid = r->last_pid;
     free(s->username);
     s->username = r->has_user ? str_dup(r->user) : NULL;
-    if (r->expire_at != 0) {
-        int64_t left = r->expire_at - (int64_t)time(NULL);
+    persist_session_offline(s, r->expire_at, (r->flags & STORE_SESSION_V3) != 0);
+    if (r->sid >= P.next_sid)
+        P.next_sid = r->sid + 1;
+    return 0;
+}
+
+void persist_session_offline(struct session *s, int64_t expire_wall, bool v3)
+{
+    if (expire_wall != 0) {
+        int64_t left = expire_wall - (int64_t)time(NULL);
         s->expire_at = now_ms() + (left > 0 ? left * 1000 : 0);
     } else {
         /* It was connected when the broker stopped: it disconnected now. */
         uint32_t exp = s->expiry_interval;
-        if ((r->flags & STORE_SESSION_V3) && broker.conf->persistent_client_expiration > 0)
+        if (v3 && broker.conf->persistent_client_expiration > 0)
             exp = (uint32_t)broker.conf->persistent_client_expiration;
         s->expire_at = exp == UINT32_MAX || exp == 0 ? 0 : now_ms() + (int64_t)exp * 1000;
     }
-    if (r->sid >= P.next_sid)
-        P.next_sid = r->sid + 1;
-    return 0;
 }
 
 static int r_sub(struct restore *rs, const struct store_rec *r, bool add)
@@ -908,10 +848,8 @@ static void restore_done(struct restore *rs)
         if (rs->msgs.keys[i] != 0)
             msg_unref(rs->msgs.vals[i]);
     }
-    free(rs->msgs.keys);
-    free(rs->msgs.vals);
-    free(rs->sids.keys);
-    free(rs->sids.vals);
+    idset_clear(&rs->msgs);
+    idset_clear(&rs->sids);
     rs->queued = 0;
     while (hmap_next(broker.sessions, &pos, &key, &value)) {
         struct session *s = value;
@@ -1124,11 +1062,11 @@ static int restore_ours(void)
 /* No store of ours but Mosquitto's file: import it into a new store, keep the original. */
 static int import_mosquitto(const char *db)
 {
-    struct mosqdb_counts n;
+    struct persist_import_counts n;
     int64_t t0 = now_ms();
     char err[256];
 
-    if (mosqdb_import(db, &n, err, sizeof(err)) != 0) {
+    if (persist_import_mosquitto(db, &n, err, sizeof(err)) != 0) {
         log_err("Error: Unable to import Mosquitto persistence file %s: %s.", db, err);
         return -1;
     }

@@ -49,4 +49,16 @@ void persist_will(const char *id, const char *username, const struct msg *m, int
                   uint32_t delay);
 void persist_will_del(const char *id);
 
+/* For persist.c and persist_import.c only. */
+/* Sets s->expire_at for a session restored offline: expire_wall is when it expires (unix
+ * seconds), 0 if it was connected when the broker stopped (then it disconnected now). */
+void persist_session_offline(struct session *s, int64_t expire_wall, bool v3);
+struct persist_import_counts {
+    size_t retained, clients, subscriptions, client_msgs;
+};
+/* Imports Mosquitto's mosquitto.db at path into the broker's state; the file is only read.
+ * Returns 0, or -1 with the reason in err. */
+int persist_import_mosquitto(const char *path, struct persist_import_counts *n, char *err,
+                             size_t errlen);
+
 #endif

@@ -90,12 +90,46 @@ static const uint32_t crc_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len)
+static uint32_t crc_table_update(uint32_t crc, const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return crc;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* SSE 4.2 has a CRC32C instruction: eight bytes a step, which the persistence store's records
+ * (every acknowledged message passes through one) need far more than PROXY headers do. */
+__attribute__((target("sse4.2"))) static uint32_t crc_hw_update(uint32_t crc, const uint8_t *p,
+                                                                size_t len)
+{
+    uint64_t c = crc;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    crc = (uint32_t)c;
+    for (; len > 0; p++, len--)
+        crc = __builtin_ia32_crc32qi(crc, *p);
+    return crc;
+}
+
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+    static int hw = -1;
+
+    if (hw < 0)
+        hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    return hw ? crc_hw_update(crc, p, len) : crc_table_update(crc, p, len);
+}
+#else
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+    return crc_table_update(crc, p, len);
+}
+#endif
 
 uint32_t proxy_crc32c(const uint8_t *p, size_t len)
 {

@@ -38,7 +38,7 @@ struct opts {
     uint64_t count;
     double duration, rate, drain;
     int connections, storm;
-    bool idle, json;
+    bool idle, json, persistent_sub;
     pid_t broker;
     const char *tls_ca;           /* --tls: CA file; NULL = plain TCP */
     bool tls_resume;              /* --tls-resume: offer the last session's ticket */
@@ -325,7 +325,7 @@ static int send_connect(struct conn *c)
     client_id(id, sizeof(id), c);
     cbuf_reserve(&c->out, bench_wire_connect_len(id, o.version));
     c->out.len += bench_wire_connect(c->out.p + c->out.len, id, o.version,
-                                     (uint16_t)o.keepalive);
+                                     (uint16_t)o.keepalive, !(o.persistent_sub && c->role == ROLE_SUB));
     c->st = CS_CONNACK;
     return conn_flush(c);
 }
@@ -1096,6 +1096,7 @@ static void usage(FILE *f)
         "  --drain S                quiet time that ends a run or declares a stall (2)\n"
         "  --mqtt-version 4|5       protocol level (4)\n"
         "  --keepalive S            keepalive sent in CONNECT (60)\n"
+        "  --persistent-sub         subscribers connect with clean session false (3.1.1)\n"
         "  --connections N --idle   open N idle connections, report broker RSS per connection\n"
         "  --storm N                N x (connect, CONNECT, CONNACK, DISCONNECT), broker CPU each\n"
         "  --storm-parallel N       storm connections at a time (32)\n"
@@ -1118,7 +1119,8 @@ static void parse_args(int argc, char **argv)
         { "keepalive", 1, 0, 'k' }, { "connections", 1, 0, 'c' }, { "idle", 0, 0, 'i' },
         { "storm", 1, 0, 'S' }, { "storm-parallel", 1, 0, 'j' }, { "broker-pid", 1, 0, 'b' },
         { "label", 1, 0, 'l' }, { "json", 0, 0, 'J' }, { "tls", 1, 0, 'L' },
-        { "tls-resume", 0, 0, 'R' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+        { "tls-resume", 0, 0, 'R' }, { "persistent-sub", 0, 0, 'C' }, { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 }
     };
     int ch;
 
@@ -1149,6 +1151,7 @@ static void parse_args(int argc, char **argv)
         case 'J': o.json = true; break;
         case 'L': o.tls_ca = optarg; break;
         case 'R': o.tls_resume = true; break;
+        case 'C': o.persistent_sub = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }

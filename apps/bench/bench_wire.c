@@ -69,7 +69,8 @@ size_t bench_wire_connect_len(const char *client_id, int version)
     return 1 + varint_len(body) + body;
 }
 
-size_t bench_wire_connect(uint8_t *out, const char *client_id, int version, uint16_t keepalive)
+size_t bench_wire_connect(uint8_t *out, const char *client_id, int version, uint16_t keepalive,
+                          bool clean)
 {
     size_t body = connect_body_len(client_id, version);
     size_t n = 0;
@@ -78,7 +79,7 @@ size_t bench_wire_connect(uint8_t *out, const char *client_id, int version, uint
     n += put_varint(out + n, body);
     n += put_str(out + n, "MQTT", 4);
     out[n++] = (uint8_t)version;
-    out[n++] = 0x02;   /* clean session / clean start: every run starts from nothing */
+    out[n++] = clean ? 0x02 : 0x00; /* each run's ids are new: no session to resume */
     n += put_u16(out + n, keepalive);
     if (version == 5)
         out[n++] = 0;  /* no properties: session expiry 0, default receive maximum */

@@ -4,6 +4,7 @@
 #ifndef BENCH_WIRE_H
 #define BENCH_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,9 @@ struct bench_wire_stamp {
 
 /* Each encoder writes into out, which must hold bench_wire_*_len() bytes; returns bytes written. */
 size_t bench_wire_connect_len(const char *client_id, int version);
-size_t bench_wire_connect(uint8_t *out, const char *client_id, int version, uint16_t keepalive);
+/* clean false: a persistent session (3.1.1; what a broker with persistence must journal). */
+size_t bench_wire_connect(uint8_t *out, const char *client_id, int version, uint16_t keepalive,
+                          bool clean);
 size_t bench_wire_subscribe_len(const char *filter, int version);
 size_t bench_wire_subscribe(uint8_t *out, uint16_t pid, const char *filter, int qos, int version);
 size_t bench_wire_publish_len(size_t topic_len, size_t payload_len, int qos, int version);
