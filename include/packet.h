@@ -30,6 +30,7 @@ enum dec mqtt_frame_decode(const uint8_t *buf, size_t len, uint32_t max_size,
 
 struct mqtt_connect {
     uint8_t version;          /* 3, 4 or 5; set before RC_UNSUPPORTED_PROTOCOL_VERSION too */
+    bool bridge;              /* protocol level with 0x80: a Mosquitto bridge (try_private) */
     bool clean;               /* clean session (3.x) / clean start (5) */
     uint16_t keepalive;
     struct mqtt_bin props;    /* v5: raw property bytes (validated), without the length */

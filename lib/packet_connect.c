@@ -39,6 +39,7 @@ static uint8_t connect_protocol(const uint8_t **p, const uint8_t *end, struct mq
         return RC_PROTOCOL_ERROR;
     if (*p >= end)
         return RC_MALFORMED_PACKET;
+    c->bridge = (**p & LEVEL_BRIDGE_BIT) != 0;
     level = *(*p)++ & (uint8_t)~LEVEL_BRIDGE_BIT;
     c->version = level;
     if (v31 ? level != MQTT_V31 : (level != MQTT_V311 && level != MQTT_V5))
@@ -148,7 +149,7 @@ bool mqtt_encode_connect(struct buf *b, const struct mqtt_connect *c)
     if ((p = wire_begin(b, MQTT_CONNECT << 4, rem)) == NULL)
         return false;
     p = v31 ? wire_put_bytes(p, "\0\6MQIsdp", 8) : wire_put_bytes(p, "\0\4MQTT", 6);
-    *p++ = c->version;
+    *p++ = (uint8_t)(c->version | (c->bridge ? LEVEL_BRIDGE_BIT : 0));
     *p++ = fl;
     p = wire_put_u16(p, c->keepalive);
     if (v5)

@@ -99,6 +99,7 @@ start_broker() {
         echo "allow_anonymous true"
         echo "max_queued_messages 10000000"
         echo "log_dest file $WORK/broker-$port.log"
+        [ -n "${EXTRA_CONF:-}" ] && echo "$EXTRA_CONF"
     } >"$conf"
     "$@" "$bin" -c "$conf" >"$WORK/broker-$port.out" 2>&1 &
     BPID=$!
@@ -179,6 +180,8 @@ SCENARIOS=(
 "lat_q0_haproxy|latency at 10 k msgs/s via HAProxy, QoS 0|HAPROXY --pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "lat_q1_haproxy|latency at 10 k msgs/s via HAProxy, QoS 1|HAPROXY --pub 1 --sub 1 --qos 1 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
 "lat_q0_haproxy_plain|latency at 10 k msgs/s via HAProxy without PROXY (both), QoS 0|HAPROXYPLAIN --pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
+"bridge_q0|bridge A->B, 8 publishers on A, 1 subscriber on B, QoS 0 (A's CPU)|BRIDGE0 --pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 3|msgs_per_s:hi"
+"bridge_q1|bridge A->B, 8 publishers on A, 1 subscriber on B, QoS 1 (A's CPU)|BRIDGE1 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "storm|connection storm, 3000 connections|--storm 3000|broker_cpu_us_per_conn:lo conn_per_s:hi"
 "idle|10000 idle connections|--idle --connections 10000|rss_bytes_per_conn:lo"
 "tls_fanin_q0|TLS: fan-in 8->1, QoS 0, 1000 in flight per publisher|TLS --pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 3|msgs_per_s:hi"
@@ -214,11 +217,17 @@ run_one() {
     else
         bin=$THEIRS
     fi
-    local via_haproxy=0 tls=0
+    local via_haproxy=0 tls=0 bridge_qos="" rport="" RPID=""
     if [[ $args == TLS* ]]; then
         tls=1
         make_pki
         args="--tls $WORK/pki/ca.crt ${args#TLS }"
+    fi
+    if [[ $args == BRIDGE* ]]; then
+        # Two brokers of the same kind: A bridges `bench/#` out to B at the scenario's QoS;
+        # publishers talk to A, the subscriber to B.
+        bridge_qos=${args:6:1}
+        args="${args#BRIDGE? } --sub-port"
     fi
     if [[ $args == HAPROXYPLAIN* ]]; then
         via_haproxy=1      # the same path without the header: what PROXY v2 itself costs
@@ -229,9 +238,30 @@ run_one() {
         [ "$who" = A ] && [ "$OURS_PROXY" = 1 ] && proxy=1
     fi
     port=$(free_port)
+    if [ -n "$bridge_qos" ]; then
+        rport=$(free_port)
+        if ! start_broker "$bin" "$rport" 0; then
+            record "$sc" "$who" "$run" "remote broker failed to start"
+            return
+        fi
+        RPID=$BPID
+        args="$args $rport"
+        EXTRA_CONF=$(printf 'connection bench\naddress 127.0.0.1:%s\ntopic bench/# out %s\n%s' \
+                     "$rport" "$bridge_qos" "cleansession true")
+    fi
     if ! BROKER_TLS=$tls start_broker "$bin" "$port" "$proxy"; then
+        EXTRA_CONF=""
         record "$sc" "$who" "$run" "broker failed to start"
+        [ -n "$RPID" ] && stop_pid "$RPID"
         return
+    fi
+    EXTRA_CONF=""
+    if [ -n "$RPID" ]; then
+        local i
+        for ((i = 0; i < 100; i++)); do   # the bridge is up when B logs it
+            grep -q "New bridge connected" "$WORK/broker-$rport.log" 2>/dev/null && break
+            sleep 0.1
+        done
     fi
     target=$port
     if [ "$via_haproxy" = 1 ]; then
@@ -248,6 +278,7 @@ run_one() {
     record "$sc" "$who" "$run" "$(echo "$out" | grep '^{' | tail -n 1)"
     [ "$via_haproxy" = 1 ] && stop_pid "$HPID"
     stop_pid "$BPID"
+    [ -n "$RPID" ] && stop_pid "$RPID"
     if ! grep -q '^{' <<<"$out"; then
         echo "$out" | tail -n 3 | sed "s/^/  [$who] /"
     fi

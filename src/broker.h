@@ -35,9 +35,10 @@ struct listener {
 };
 
 enum client_stage {
+    STAGE_CONNECTING,              /* outgoing (bridge): TCP connect in progress */
     STAGE_PROXY,                   /* waiting for the PROXY header */
     STAGE_TLS,                     /* TLS handshake (tls.c), after the header if any */
-    STAGE_CONNECT,                 /* waiting for CONNECT */
+    STAGE_CONNECT,                 /* waiting for CONNECT (a bridge: for CONNACK) */
     STAGE_MQTT,                    /* connected */
     STAGE_CLOSED                   /* closing: no more input is processed */
 };
@@ -79,6 +80,8 @@ struct session {
     uint32_t mark_idx;             /* deliver.c: its index in that message's match list */
     uint16_t last_pid;
     bool persistent;               /* survives disconnection */
+    bool bridge;                   /* a bridge's local session: ACLs do not apply */
+    bool queue_all;                /* queue QoS 0 too while offline (lazy bridges count them) */
     bool behind;                   /* deliver.c: it paused publishers and has not caught up */
     bool stalled;                  /* deliver.c: no progress for backpressure_timeout, or at its
                                     * limits: publishers do not wait for it until it catches up */
@@ -112,6 +115,7 @@ struct client {
     char *proxy_cn;                /* owned; NULL if none */
     char **aliases;                /* v5 inbound topic aliases, owned; index 1..max */
     struct ws_conn *ws;            /* websocket state (ws.c) once adopted; NULL on plain TCP */
+    struct bridge *bridge;         /* outgoing bridge connection: its bridge; NULL if accepted */
     size_t scan_pos;               /* while paused: c->in before this holds no acks */
     struct client *paused_next;    /* broker.paused list */
     struct client *flush_next;
@@ -138,6 +142,7 @@ struct client {
     bool disconnect_sent;          /* DISCONNECT received: no will */
     bool closing;
     bool id_borrowed;              /* id points at session->id */
+    bool is_bridge;                /* the peer is a bridge (try_private): no echo, retain kept */
     char address_buf[46];          /* INET6_ADDRSTRLEN: any IP address fits */
 };
 
@@ -188,6 +193,10 @@ void listener_fd_freed(void);
 
 /* client.c */
 struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa, socklen_t len);
+/* An outgoing connection (a bridge's) whose non-blocking connect() on fd is in progress; l is
+ * the bridge's policy. host/port name the remote in log lines. NULL on ENOMEM (fd not closed). */
+struct client *client_new_outgoing(int fd, struct listener *l, struct bridge *b, const char *host,
+                                   uint16_t port);
 /* Closes the connection: logs reason (NULL = silently), sends the will unless DISCONNECT was
  * received, detaches the session. The struct is freed once libuv releases the handle. */
 void client_close(struct client *c, const char *reason);

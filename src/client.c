@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bridge.h"
 #include "persist.h"
 #include "broker.h"
 #include "err.h"
@@ -101,6 +102,7 @@ void client_set_address(struct client *c, const struct sockaddr *sa)
 }
 
 static void set_events(struct client *c, unsigned events);
+static void client_register(struct client *c, unsigned events);
 static void client_read(struct client *c);
 static void unlink_paused(struct client *c);
 static void own_input(struct client *c);
@@ -142,18 +144,45 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
         if (broker.conf->connection_messages)
             log_notice("New connection from %s:%u on port %u.", c->address, c->port, l->conf->port);
     }
-    uv_poll_init(broker.loop, c->poll, fd);
+    client_register(c, UV_READABLE);
+    if (c->stage == STAGE_PROXY)
+        proxy_on_accept(c, sa); /* may close c; it is freed later by libuv, so c stays valid */
+    return c;
+}
+
+/* Links a new connection into the broker's lists and starts watching fd for events. */
+static void client_register(struct client *c, unsigned events)
+{
+    uv_poll_init(broker.loop, c->poll, c->x.fd);
     c->poll->data = c;
-    set_events(c, UV_READABLE);
-    l->clients++;
+    set_events(c, events);
+    c->listener->clients++;
     c->next = broker.clients;
     if (broker.clients != NULL)
         broker.clients->prev = c;
     broker.clients = c;
     broker.nclients++;
     broker.stats.connections_total++;
-    if (c->stage == STAGE_PROXY)
-        proxy_on_accept(c, sa); /* may close c; it is freed later by libuv, so c stays valid */
+}
+
+struct client *client_new_outgoing(int fd, struct listener *l, struct bridge *b, const char *host,
+                                   uint16_t port)
+{
+    struct client *c = calloc(1, sizeof(*c));
+
+    if (c == NULL || (c->poll = malloc(sizeof(*c->poll))) == NULL) {
+        free(c);
+        return NULL;
+    }
+    xprt_tcp_init(&c->x, fd); /* TLS goes on top once connected, when the bridge asks for it */
+    c->listener = l;
+    c->bridge = b;
+    buf_init(&c->in);
+    buf_init(&c->out);
+    c->last_in = now_ms();
+    client_set_address_str(c, host, strlen(host), port);
+    c->stage = STAGE_CONNECTING;
+    client_register(c, UV_WRITABLE); /* writable = the connect finished, one way or the other */
     return c;
 }
 
@@ -383,7 +412,9 @@ void client_close(struct client *c, const char *reason)
     }
     will_clear(c);
     c->stage = STAGE_CLOSED;
-    if (s != NULL) {
+    if (c->bridge != NULL) {
+        bridge_on_close(c); /* the bridge keeps its session and decides when to reconnect */
+    } else if (s != NULL) {
         s->client = NULL;
         c->session = NULL;
         deliver_caught_up(s); /* gone: whatever it held back may go on */
@@ -534,6 +565,18 @@ int client_protocol_error(struct client *c, uint8_t rc, const char *reason)
 
 static int dispatch(struct client *c, const struct mqtt_frame *f)
 {
+    if (c->stage == STAGE_MQTT) {
+        switch (f->type) { /* the message flows are the same whichever side connected */
+        case MQTT_PUBLISH: return handle_publish(c, f);
+        case MQTT_PUBACK:
+        case MQTT_PUBREC:
+        case MQTT_PUBCOMP: return handle_puback(c, f);
+        case MQTT_PUBREL: return handle_pubrel(c, f);
+        default: break;
+        }
+    }
+    if (c->bridge != NULL)
+        return bridge_dispatch(c, f); /* we are the client here: the other packets differ */
     if (c->stage == STAGE_CONNECT) {
         if (f->type != MQTT_CONNECT) {
             client_close(c, "protocol error");
@@ -542,11 +585,6 @@ static int dispatch(struct client *c, const struct mqtt_frame *f)
         return handle_connect(c, f);
     }
     switch (f->type) {
-    case MQTT_PUBLISH: return handle_publish(c, f);
-    case MQTT_PUBACK:
-    case MQTT_PUBREC:
-    case MQTT_PUBCOMP: return handle_puback(c, f);
-    case MQTT_PUBREL: return handle_pubrel(c, f);
     case MQTT_SUBSCRIBE: return handle_subscribe(c, f);
     case MQTT_UNSUBSCRIBE: return handle_unsubscribe(c, f);
     case MQTT_PINGREQ: return handle_pingreq(c, f);
@@ -773,12 +811,31 @@ static void client_read(struct client *c)
     update_events(c);
 }
 
+/* An outgoing connect() finished: failed (close, the bridge retries) or ready for CONNECT. */
+static void connect_done(struct client *c)
+{
+    int err = xprt_connect_result(c->x.fd);
+
+    if (err != 0) {
+        client_close(c, strerror(err));
+        return;
+    }
+    c->stage = STAGE_CONNECT;
+    bridge_on_connected(c);
+    if (!c->closing)
+        flush_one(c);
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct client *c = h->data;
 
     if (c->closing)
         return;
+    if (c->stage == STAGE_CONNECTING) {
+        connect_done(c);
+        return;
+    }
     if (status < 0 && !(events & UV_READABLE)) {
         client_read(c); /* read() reports the socket error and the stage decides what to say */
         return;
@@ -810,7 +867,8 @@ void client_check_timeouts(int64_t now)
             proxy_timeout(c);
         } else if (c->stage == STAGE_TLS && now >= c->deadline) {
             tls_timeout(c);
-        } else if (c->stage == STAGE_CONNECT && now >= c->deadline) {
+        } else if ((c->stage == STAGE_CONNECT || c->stage == STAGE_CONNECTING)
+                   && now >= c->deadline) {
             client_close(c, "exceeded timeout");
         } else if (c->stage == STAGE_MQTT && c->keepalive > 0 && input_held(c)) {
             c->last_in = now; /* our pause, not its silence; a full period once we read again */

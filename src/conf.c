@@ -24,14 +24,6 @@
 /* Built-in features that some options need. */
 #define CONF_HAVE_WEBSOCKETS 1
 
-/* Context of the line being parsed. */
-struct conf_parse {
-    struct conf *c;
-    const char *file;        /* interned in c->parse_files */
-    int line;
-    const char *keyword;     /* as written (differs from the row's for "plugin_opt_*") */
-};
-
 static char last_error[1024];
 
 const char *conf_last_error(void)
@@ -208,6 +200,45 @@ static int get_int(struct conf_parse *p, const struct conf_opt *o, char *args, l
     return ERR_OK;
 }
 
+/* For conf_bridge.c: the same helpers, under their module prefix. */
+int conf_fail(struct conf_parse *p, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(p->file, p->line, LOG_T_ERR, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int conf_fail_at(const char *file, int line, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(file, line, LOG_T_ERR, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void conf_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(NULL, 0, LOG_T_WARNING, fmt, ap);
+    va_end(ap);
+}
+
+char *conf_next_token(char **s) { return next_token(s); }
+int conf_one_value(struct conf_parse *p, char *args, char **value)
+{
+    return one_value(p, args, value);
+}
+int conf_get_bool(struct conf_parse *p, char *args, bool *out) { return get_bool(p, args, out); }
+bool conf_parse_number(const char *s, long long *out) { return parse_number(s, out); }
+int conf_nomem(struct conf_parse *p) { return nomem(p); }
+
 /* ---- targets --------------------------------------------------------------------------- */
 
 static struct listener_conf *current_listener(struct conf *c)
@@ -256,6 +287,13 @@ static void *target(struct conf_parse *p, const struct conf_opt *o)
         if (l == NULL)
             break;
         return (char *)&l->sec + o->offset;
+    case SCOPE_BRIDGE:
+        if (c->parse_bridge < 0) {
+            fail(p, ERR_CONF, "Error: The '%s' option requires a bridge to be defined first.",
+                 p->keyword);
+            return NULL;
+        }
+        return (char *)&c->bridges[c->parse_bridge] + o->offset;
     case SCOPE_NONE:
         return NULL;
     }
@@ -348,6 +386,8 @@ static int apply(struct conf_parse *p, const struct conf_opt *o, char *args)
 
     switch (o->type) {
     case T_CUSTOM:
+        if (o->scope == SCOPE_BRIDGE && target(p, o) == NULL)
+            return ERR_CONF;    /* a bridge option before any `connection` line */
         return o->custom(p, o, args);
     case T_IGNORED:
         return check_ignored(p, o, args);
@@ -1074,6 +1114,7 @@ void conf_init(struct conf *c)
     c->default_listener.port = 1883;
     c->local_only = true;
     c->parse_listener = -1;
+    c->parse_bridge = -1;
 }
 
 static void security_free(struct security_conf *s)
@@ -1119,6 +1160,7 @@ void conf_free(struct conf *c)
     free(c->persistence_location);
     free(c->user);
     free(c->psk_file);
+    conf_bridges_free(c);
     for (size_t i = 0; i < c->parse_file_count; i++)
         free(c->parse_files[i]);
     free(c->parse_files);
@@ -1282,5 +1324,5 @@ int conf_validate(struct conf *c)
         if ((rc = check_listener(l)) != ERR_OK)
             return rc;
     }
-    return ERR_OK;
+    return conf_bridges_validate(c);
 }

@@ -74,6 +74,69 @@ struct proxy_allow {
     int prefix;                 /* bits */
 };
 
+/* One `topic` line of a bridge. Local and remote filters are the pattern with each side's prefix
+ * (Mosquitto's remapping): a message on local_filter goes out as remote_prefix + the part after
+ * local_prefix, and the reverse for messages coming in. */
+enum bridge_dir { BRIDGE_OUT = 1, BRIDGE_IN = 2, BRIDGE_BOTH = 3 };
+
+struct bridge_topic {
+    char *local_filter;         /* owned: local_prefix + pattern */
+    char *remote_filter;        /* owned: remote_prefix + pattern */
+    char *local_prefix;         /* owned; "" when none */
+    char *remote_prefix;        /* owned; "" when none */
+    enum bridge_dir dir;
+    uint8_t qos;
+};
+
+struct bridge_addr {
+    char *host;                 /* owned */
+    uint16_t port;              /* default 1883 */
+};
+
+enum bridge_start { BRIDGE_START_AUTOMATIC, BRIDGE_START_LAZY, BRIDGE_START_ONCE };
+
+/* A `connection` section. Defaults are Mosquitto 2.1's (see conf.c bridge_defaults()). */
+struct bridge_conf {
+    char *name;                 /* owned: the connection name */
+    struct bridge_addr *addrs;  /* owned array, in the order given */
+    size_t naddrs;
+    struct bridge_topic *topics; /* owned array */
+    size_t ntopics;
+    int protocol_version;       /* 3, 4 or 5 (bridge_protocol_version); default 4 */
+    bool clean;                 /* cleansession, default false */
+    int local_clean;            /* local_cleansession: -1 = as cleansession */
+    char *remote_clientid;      /* owned; NULL = "<hostname>.<name>" */
+    char *local_clientid;       /* owned; NULL = "local.<remote clientid>" */
+    char *remote_username, *remote_password;   /* owned; NULL if none */
+    char *local_username, *local_password;     /* owned; NULL if none */
+    int keepalive;              /* keepalive_interval seconds, default 60, at least 5 */
+    int idle_timeout;           /* lazy bridges: seconds without traffic, default 60 */
+    enum bridge_start start_type;
+    int threshold;              /* lazy bridges: queued messages that start it, default 10 */
+    int restart_base, restart_cap; /* restart_timeout: cap 0 = constant base; default 5 30 */
+    bool round_robin;           /* false: the first address is the main one */
+    bool try_private;           /* default true */
+    bool notifications;         /* default true */
+    bool notifications_local_only;
+    char *notification_topic;   /* owned; NULL = $SYS/broker/connection/<clientid>/state */
+    bool attempt_unsubscribe;   /* bridge_attempt_unsubscribe, default true */
+    bool outgoing_retain;       /* bridge_outgoing_retain, default true */
+    uint32_t max_packet_size;   /* bridge_max_packet_size: 0 = none */
+    int max_topic_alias;        /* bridge_max_topic_alias, default 10 */
+    int receive_maximum;        /* bridge_receive_maximum, default 65535 */
+    uint32_t session_expiry;    /* bridge_session_expiry_interval, default 0 */
+    char *bind_address;         /* owned; bridge_bind_address */
+    bool reload_immediate;      /* bridge_reload_type immediate (default lazy) */
+    int tcp_ka_idle, tcp_ka_interval, tcp_ka_count; /* bridge_tcp_keepalive; 0 = system's */
+    int tcp_user_timeout;       /* bridge_tcp_user_timeout, ms; 0 = system's */
+    /* TLS on the outgoing connection: refused at start-up until the transport has a TLS client */
+    char *cafile, *capath, *certfile, *keyfile, *tls_version, *alpn, *identity, *psk;
+    char *ciphers, *ciphers_tls13;
+    bool insecure, require_ocsp, tls_use_os_certs;
+    const char *file;           /* where its `connection` line was; borrowed */
+    int line;
+};
+
 struct conf {
     struct listener_conf *listeners; /* owned array */
     size_t listener_count;
@@ -125,7 +188,10 @@ struct conf {
     struct listener_conf default_listener; /* listener options used before any `listener`
                                       * line; moved into listeners[0] by conf_validate()
                                       * when `port` or `bind_address` was given */
+    struct bridge_conf *bridges;     /* owned array: `connection` sections, in file order */
+    size_t bridge_count;
     /* Parser state: for conf.c only. */
+    int parse_bridge;                /* index of the bridge being configured; -1 = none */
     int parse_listener;              /* index of the listener being configured; -1 = none */
     int parse_depth;                 /* include_dir nesting */
     bool parse_default_used;         /* port / bind_address seen: start the default listener */
@@ -156,6 +222,9 @@ const struct security_conf *conf_security(const struct conf *c, const struct lis
 /* The last error message conf.c logged ("FILE:LINE: Error: ..." or "Error: ..."), for tests and
  * --test-config; "" if none. Borrowed: valid until the next conf_* call. */
 const char *conf_last_error(void);
+
+/* Frees what a bridge section owns (not b itself) and zeroes it. */
+void conf_bridge_clear(struct bridge_conf *b);
 
 /* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
  * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries. */

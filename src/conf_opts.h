@@ -26,8 +26,9 @@ enum conf_scope {
     SCOPE_LISTENER,      /* field of struct listener_conf: the current listener, or the
                           * default listener before any `listener` line */
     SCOPE_LISTENER_ONLY, /* same, but a `listener` line must come first */
-    SCOPE_SECURITY       /* field of struct security_conf: global, or the current listener's
+    SCOPE_SECURITY,      /* field of struct security_conf: global, or the current listener's
                           * when per_listener_settings is true */
+    SCOPE_BRIDGE         /* field of struct bridge_conf: the current `connection` section */
 };
 
 /* Value rules for T_INT / T_UINT32 (and T_IGNORED rows that check a number). */
@@ -40,7 +41,13 @@ enum conf_flag {
     F_CHECK_STR = 16     /* T_IGNORED: a value must be present */
 };
 
-struct conf_parse;   /* conf.c's per-line context */
+/* Context of the line being parsed. */
+struct conf_parse {
+    struct conf *c;
+    const char *file;        /* interned in c->parse_files */
+    int line;
+    const char *keyword;     /* as written (differs from the row's for "plugin_opt_*") */
+};
 
 struct conf_opt {
     const char *keyword;          /* "plugin_opt_*": a trailing '*' matches any suffix */
@@ -76,5 +83,34 @@ int conf_opt_include_dir(struct conf_parse *p, const struct conf_opt *o, char *a
 int conf_opt_proxy_protocol(struct conf_parse *p, const struct conf_opt *o, char *args);
 int conf_opt_proxy_protocol_v2(struct conf_parse *p, const struct conf_opt *o, char *args);
 int conf_opt_proxy_allow_from(struct conf_parse *p, const struct conf_opt *o, char *args);
+
+/* conf.c's helpers, for the parsers in conf_bridge.c. conf_fail*() log "Error..." texts in
+ * Mosquitto's two-line form and return rc; conf_warn() logs a line without a location. */
+int conf_fail(struct conf_parse *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int conf_fail_at(const char *file, int line, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void conf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *conf_next_token(char **s);   /* NULL at the end of the line or at a '#' comment */
+int conf_one_value(struct conf_parse *p, char *args, char **value);
+int conf_get_bool(struct conf_parse *p, char *args, bool *out);
+bool conf_parse_number(const char *s, long long *out);
+int conf_nomem(struct conf_parse *p);
+
+/* Bridges (conf_bridge.c): the `connection` section parsers, the checks at the end of the
+ * configuration, and freeing. */
+int conf_opt_connection(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_address(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_topic(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_protocol(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_start_type(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_restart(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_number(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_reload_type(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_insecure(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_opt_bridge_tcp_keepalive(struct conf_parse *p, const struct conf_opt *o, char *args);
+int conf_bridges_validate(struct conf *c);
+const char *conf_bridge_tls_option(const struct bridge_conf *b); /* first TLS option set */
+void conf_bridges_free(struct conf *c);
 
 #endif

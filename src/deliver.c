@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "bridge.h"
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
@@ -214,7 +215,17 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         .payload = { m->payload, m->payload_len },
     };
 
-    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0)) {
+    bool link = c->version == MQTT_V5 && (c->bridge != NULL || c->is_bridge);
+
+    if (c->bridge != NULL) {
+        /* Our bridge to a remote broker: the remote's name for the topic, and its retain rule */
+        size_t tlen;
+        p.topic.p = (const uint8_t *)bridge_topic_out(c->bridge, m->topic, &tlen);
+        p.topic.len = (uint32_t)tlen;
+        p.retain = retain && bridge_outgoing_retain(c->bridge);
+        bridge_count_traffic(c->bridge);
+    }
+    if (c->version == MQTT_V5 && (sub_id != 0 || m->expiry != 0 || link)) {
         props->len = 0;
         if (m->expiry == 0 ? !buf_append(props, m->props, m->props_len)
                            : !mqtt_props_copy_except(props, p.props, PROP_MESSAGE_EXPIRY_INTERVAL, 0))
@@ -227,6 +238,9 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
                 return false;
         }
         if (sub_id != 0 && !mqtt_props_add_num(props, PROP_SUBSCRIPTION_IDENTIFIER, sub_id))
+            return false;
+        /* Leaving over a bridge link: mark the hop so that a ring drops it on its way back. */
+        if (link && !bridge_props_mark(props))
             return false;
         p.props = (struct mqtt_bin){ props->data, (uint32_t)props->len };
     }
@@ -244,8 +258,9 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         return false;
     }
     if (log_on(LOG_T_DEBUG))
-        log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, dup, qos,
-                  retain, pid, m->topic + mplen, m->payload_len);
+        log_debug("Sending PUBLISH to %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))", c->id,
+                  dup, qos, p.retain, pid, (int)p.topic.len, (const char *)p.topic.p,
+                  m->payload_len);
     broker.stats.msgs_sent++;
     broker.stats.pub_msgs_sent++;
     broker.stats.pub_bytes_sent += m->payload_len;
@@ -354,7 +369,8 @@ void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool reta
         }
         return;
     }
-    if (!online && (!s->persistent || (qos == 0 && !broker.conf->queue_qos0_messages)))
+    if (!online && (!s->persistent
+                    || (qos == 0 && !broker.conf->queue_qos0_messages && !s->queue_all)))
         return;
     if ((!online || s->stalled || !window_open(s) || s->queue.count > 0) && queue_full(s)) {
         if (online)
@@ -511,7 +527,7 @@ size_t deliver_publish(struct msg *m, struct client *from)
         struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
-        if (!auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
+        if (!s->bridge && !auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
             continue;
         deliver_to_session(s, m, qos, x->rap && m->retain, x->sub_id);
         receivers++;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "bridge.h"
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
@@ -271,6 +272,7 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         return client_protocol_error(c, rc, "protocol error");
     c->version = ck.version;
     c->clean = ck.clean;
+    c->is_bridge = ck.bridge || (ck.version == MQTT_V5 && bridge_connect_props(ck.props));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received CONNECT from %s:%u (p%d, c%d, k%u, id '%.*s')", c->address, c->port,
                   log_protocol(ck.version), ck.clean, ck.keepalive, (int)ck.client_id.len,
@@ -330,6 +332,8 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     /* Session: take over a live connection, resume or discard the stored state. */
     will_cancel_delayed(c->id);
     s = session_find(c->id);
+    if (s != NULL && s->bridge) /* one of our bridges' local session: not a client's to take */
+        return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
     if (s != NULL) {
         take_over(s);
         if (ck.clean) {
@@ -366,12 +370,13 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     broker.nconnected++;
     send_connack(c, present, assigned, ka_server);
     if (broker.conf->connection_messages) {
+        const char *kind = c->is_bridge ? "bridge" : "client";
         if (c->username != NULL)
-            log_notice("New client connected from %s:%u as %s (p%d, c%d, k%u, u'%s').", c->address,
-                       c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive,
-                       c->username);
+            log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u, u'%s').", kind,
+                       c->address, c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0,
+                       c->keepalive, c->username);
         else
-            log_notice("New client connected from %s:%u as %s (p%d, c%d, k%u).", c->address,
+            log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u).", kind, c->address,
                        c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive);
     }
     tls_log_negotiated(c); /* after the connected line, as 2.1.2 */

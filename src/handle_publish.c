@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "bridge.h"
 #include "broker.h"
 #include "log.h"
 #include "packet.h"
@@ -128,12 +129,39 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
             send_ack(c, ack, p.packet_id, RC_PACKET_TOO_LARGE);
         return 0;
     }
-    if (mplen + p.topic.len + 1 > sizeof(stack_topic) &&
-        (topic = malloc(mplen + p.topic.len + 1u)) == NULL)
-        return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
-    memcpy(topic, mp ? mp : "", mplen);
-    memcpy(topic + mplen, p.topic.p, p.topic.len);
-    topic[mplen + p.topic.len] = '\0';
+    if ((c->bridge != NULL || c->is_bridge) && c->version == MQTT_V5 && bridge_props_seen(p.props)) {
+        /* It left this broker before: a ring brought it back. Acknowledge and stop it here. */
+        log_debug("Dropped PUBLISH from %s: it already passed through this broker ('%.*s').",
+                  c->id, (int)p.topic.len, p.topic.p);
+        if (p.qos > 0)
+            send_ack(c, ack, p.packet_id, 0);
+        return 0;
+    }
+    if (c->bridge != NULL) {
+        /* From the remote broker: our name for the topic, or nothing if no `in` line covers it */
+        char *local = bridge_topic_in(c->bridge, p.topic.p, p.topic.len);
+        if (local == NULL) {
+            log_debug("Dropped PUBLISH from %s: no bridge topic maps '%.*s'.", c->id,
+                      (int)p.topic.len, p.topic.p);
+            if (p.qos > 0)
+                send_ack(c, ack, p.packet_id, 0);
+            return 0;
+        }
+        topic = strlen(local) + 1 > sizeof(stack_topic) ? local : stack_topic;
+        if (topic == stack_topic) {
+            memcpy(stack_topic, local, strlen(local) + 1);
+            free(local);
+        }
+        p.topic.len = (uint32_t)strlen(topic);
+        p.topic.p = (const uint8_t *)topic;
+    } else {
+        if (mplen + p.topic.len + 1 > sizeof(stack_topic) &&
+            (topic = malloc(mplen + p.topic.len + 1u)) == NULL)
+            return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
+        memcpy(topic, mp ? mp : "", mplen);
+        memcpy(topic + mplen, p.topic.p, p.topic.len);
+        topic[mplen + p.topic.len] = '\0';
+    }
 
     if (!auth_check_acl(*c->listener->auth, c->id, c->username, topic, ACL_WRITE)) {
         log_debug("Denied PUBLISH from %s (d%d, q%d, r%d, m%u, '%s', ... (%u bytes))", c->id, p.dup,

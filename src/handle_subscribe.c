@@ -133,8 +133,11 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
             continue;
         }
         granted = qos < c->listener->conf->max_qos ? qos : (uint8_t)c->listener->conf->max_qos;
-        if (subs_add(broker.subs, filter, strlen(filter), s,
-                     (uint8_t)((e.options & ~SUBOPT_QOS_MASK) | granted), sub_id, &existed) != 0) {
+        uint8_t opts = (uint8_t)((e.options & ~SUBOPT_QOS_MASK) | granted);
+        /* A bridge (try_private) gets nothing it sent back, and retain flags as published. */
+        if (c->is_bridge && !topic_is_shared(filter, strlen(filter)))
+            opts |= SUBOPT_NO_LOCAL | SUBOPT_RETAIN_AS_PUBLISHED;
+        if (subs_add(broker.subs, filter, strlen(filter), s, opts, sub_id, &existed) != 0) {
             codes[i++] = c->version == MQTT_V5 ? RC_UNSPECIFIED : 0x80;
             free(filter);
             continue;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "bridge.h"
 #include "broker.h"
 #include "conf.h"
 #include "err.h"
@@ -173,6 +174,7 @@ static void on_tick(uv_timer_t *h)
 
     (void)h;
     client_check_timeouts(now);
+    bridge_tick(now);
     will_tick(now);
     persist_tick(now);
     if (now >= next_expiry_ms) {
@@ -304,6 +306,7 @@ static void shutdown_broker(void)
         client_close(c, NULL);
     }
     listener_close_all();
+    bridge_stop_all();
     ws_shutdown(); /* before close_walk: libwebsockets closes its own handles on our loop */
     uv_walk(broker.loop, close_walk, NULL);
     uv_run(broker.loop, UV_RUN_DEFAULT); /* let close callbacks free the clients */
@@ -311,6 +314,7 @@ static void shutdown_broker(void)
     persist_snapshot("shutdown");
     persist_close();
     session_free_all();
+    bridge_free_all();
     will_free_all();
     deliver_free();
     tls_cleanup();
@@ -394,6 +398,8 @@ int main(int argc, char **argv)
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
     next_sys_ms = now_ms();
     sys_init();
+    if (bridge_start_all() != 0)
+        return 1;
     log_notice("mosquitto version %s running", VERSION);
 
     uv_run(broker.loop, UV_RUN_DEFAULT);

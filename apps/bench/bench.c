@@ -32,7 +32,7 @@
 #define MAX_PENDING   64            /* handshakes in flight: keeps the listen backlog sane */
 
 struct opts {
-    const char *host, *port, *topic, *sub_topic, *label;
+    const char *host, *port, *sub_port, *topic, *sub_topic, *label;
     int npub, nsub, qos, version, topics, inflight, storm_par, keepalive;
     size_t size;
     uint64_t count;
@@ -84,8 +84,8 @@ static struct opts o = {
 
 static struct {
     int ep;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    struct sockaddr_storage addr, sub_addr; /* sub_addr: --sub-port (a bridged broker) */
+    socklen_t addrlen, sub_addrlen;
     bool loopback4;
     unsigned src_next;
     struct conn *pubs, *subs;
@@ -252,7 +252,9 @@ static void conn_start(struct conn *c)
         if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
             die("bind: %s", strerror(errno));
     }
-    if (connect(fd, (struct sockaddr *)&g.addr, g.addrlen) == -1 && errno != EINPROGRESS)
+    bool other = c->role == ROLE_SUB && g.sub_addrlen > 0;
+    if (connect(fd, (struct sockaddr *)(other ? &g.sub_addr : &g.addr),
+                other ? g.sub_addrlen : g.addrlen) == -1 && errno != EINPROGRESS)
         die("connect to %s:%s: %s", o.host, o.port, strerror(errno));
     c->fd = fd;
     c->st = CS_CONNECTING;
@@ -1084,6 +1086,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: mqtt_bench [options]\n"
         "  --host H --port P        broker address (127.0.0.1:1883)\n"
+        "  --sub-port P             subscribers use this port instead (a bridged broker)\n"
         "  --pub N --sub N          publishers and subscribers (1, 1)\n"
         "  --qos Q --size BYTES     QoS 0-2 for publish and subscribe; payload >= 16 (64)\n"
         "  --topic PAT              publish topic; %%d = publisher, %%t = topic index (bench/%%d)\n"
@@ -1112,6 +1115,7 @@ static void parse_args(int argc, char **argv)
 {
     static const struct option lo[] = {
         { "host", 1, 0, 'H' }, { "port", 1, 0, 'P' }, { "pub", 1, 0, 'p' },
+        { "sub-port", 1, 0, 'O' },
         { "sub", 1, 0, 's' }, { "qos", 1, 0, 'q' }, { "size", 1, 0, 'z' },
         { "topic", 1, 0, 't' }, { "topics", 1, 0, 'K' }, { "sub-topic", 1, 0, 'T' },
         { "count", 1, 0, 'n' }, { "duration", 1, 0, 'd' }, { "rate", 1, 0, 'r' },
@@ -1128,6 +1132,7 @@ static void parse_args(int argc, char **argv)
         switch (ch) {
         case 'H': o.host = optarg; break;
         case 'P': o.port = optarg; break;
+        case 'O': o.sub_port = optarg; break;
         case 'p': o.npub = atoi(optarg); break;
         case 's': o.nsub = atoi(optarg); break;
         case 'q': o.qos = atoi(optarg); break;
@@ -1173,8 +1178,17 @@ static void parse_args(int argc, char **argv)
 static void resolve(void)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-    int rc = getaddrinfo(o.host, o.port, &hints, &ai);
+    int rc;
 
+    if (o.sub_port != NULL) {
+        rc = getaddrinfo(o.host, o.sub_port, &hints, &ai);
+        if (rc != 0)
+            die("%s:%s: %s", o.host, o.sub_port, gai_strerror(rc));
+        memcpy(&g.sub_addr, ai->ai_addr, ai->ai_addrlen);
+        g.sub_addrlen = ai->ai_addrlen;
+        freeaddrinfo(ai);
+    }
+    rc = getaddrinfo(o.host, o.port, &hints, &ai);
     if (rc != 0)
         die("%s:%s: %s", o.host, o.port, gai_strerror(rc));
     memcpy(&g.addr, ai->ai_addr, ai->ai_addrlen);

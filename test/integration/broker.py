@@ -25,6 +25,7 @@ if not (os.path.isfile(PASSWD_BIN) and os.access(PASSWD_BIN, os.X_OK)):
     # Our own tool may not be built yet; the Debian one writes the same file format.
     PASSWD_BIN = "/usr/bin/mosquitto_passwd"
 PUB_BIN = "/usr/bin/mosquitto_pub"
+DEBIAN_BIN = "/usr/sbin/mosquitto"  # Debian 12's Mosquitto 2.0.11, for interoperability
 SUB_BIN = "/usr/bin/mosquitto_sub"
 
 try:
@@ -81,7 +82,9 @@ class Broker:
     """
 
     def __init__(self, config="", listener=True, logging=True, anonymous=True, args=None,
-                 tmpdir=None, port=None, use_config=True, listener_config="", nofile=None):
+                 tmpdir=None, port=None, use_config=True, listener_config="", nofile=None,
+                 binary=None):
+        self.binary = binary or BIN  # e.g. DEBIAN_BIN for interoperability tests
         self.tmp = tmpdir or make_tmpdir()
         self._own_tmp = tmpdir is None
         self.port = port or free_port()
@@ -113,7 +116,7 @@ class Broker:
 
     def start(self, wait=True, timeout=10.0):
         self.write_config()
-        cmd = [BIN] + (["-c", self.conf_path] if self.use_config else []) + self.args
+        cmd = [self.binary] + (["-c", self.conf_path] if self.use_config else []) + self.args
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
         limit = None

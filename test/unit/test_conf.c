@@ -69,7 +69,7 @@ static const struct { const char *keyword, *value; } examples[] = {
     { "bridge_ciphers", "HIGH" }, { "bridge_ciphers_tls1.3", "TLS_AES_128_GCM_SHA256" },
     { "bridge_identity", "id" }, { "bridge_insecure", "false" }, { "bridge_keyfile", "/k" },
     { "bridge_max_packet_size", "1000" }, { "bridge_max_topic_alias", "10" },
-    { "bridge_mptcp", "false" }, { "bridge_outgoing_retain", "true" },
+    { "bridge_outgoing_retain", "true" },
     { "bridge_protocol_version", "mqttv50" }, { "bridge_psk", "abcd" },
     { "bridge_receive_maximum", "10" }, { "bridge_reload_type", "lazy" },
     { "bridge_require_ocsp", "false" }, { "bridge_session_expiry_interval", "0" },
@@ -193,6 +193,8 @@ static void test_every_keyword(void)
         CU_ASSERT_PTR_EQUAL(conf_opt_find(word), o);
         conf_init(&c);
         CU_ASSERT_EQUAL(conf_parse_line(&c, "listener 1883", "t.conf", 1), ERR_OK);
+        /* bridge options need a `connection` section, which listener options ignore */
+        CU_ASSERT_EQUAL(conf_parse_line(&c, "connection bx", "t.conf", 1), ERR_OK);
         snprintf(line, sizeof(line), "%s %s", word, value);
         rc = conf_parse_line(&c, line, "t.conf", 2);
         if (o->type == T_UNSUPPORTED) {
@@ -382,8 +384,9 @@ static void test_errors_name_file_and_line(void)
 
 static void test_not_supported(void)
 {
-    expect_error("connection bridge1\n", ERR_NOT_SUPPORTED, 1,
-                 "Error: Option 'connection' is not supported by this build.");
+    expect_invalid("connection b1\naddress h\ntopic #\nbridge_certfile /c.pem\n",
+                   ERR_NOT_SUPPORTED, ":1: Error: Bridge 'b1': bridge_certfile is not supported "
+                   "by this build");
     expect_error("\nretained_persistence true\n", ERR_NOT_SUPPORTED, 2,
                  "Error: Option 'retained_persistence' is not supported by this build.");
     expect_error("plugin_opt_db x\n", ERR_NOT_SUPPORTED, 1,
