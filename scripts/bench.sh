@@ -92,6 +92,10 @@ start_broker() {
     {
         echo "listener $port 127.0.0.1"
         [ "$proxy" = 1 ] && echo "enable_proxy_protocol 2"
+        if [ "${BROKER_TLS:-0}" = 1 ]; then
+            echo "certfile $WORK/pki/server.crt"
+            echo "keyfile $WORK/pki/server.key"
+        fi
         echo "allow_anonymous true"
         echo "max_queued_messages 10000000"
         echo "log_dest file $WORK/broker-$port.log"
@@ -153,7 +157,26 @@ EOF
     wait_port "$1" "$HPID" 5 || { cat "$WORK/haproxy-$1.log" >&2; return 1; }
 }
 
+# make_pki: a CA and a server certificate (EC P-256, CN=localhost) for the TLS rows.
+make_pki() {
+    [ -f "$WORK/pki/server.crt" ] && return 0
+    mkdir -p "$WORK/pki" && chmod 755 "$WORK/pki"
+    (
+        cd "$WORK/pki" || exit 1
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj /CN=bench-ca -keyout ca.key -out ca.crt
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+            -keyout server.key -out server.csr
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 1 -days 2 \
+            -extfile ext.cnf -out server.crt
+        chmod 644 ./*   # Debian's mosquitto reads them as user mosquitto
+    ) >/dev/null 2>&1 || die "openssl could not make the benchmark PKI"
+}
+
 # Scenario table: name|what|mqtt_bench arguments|json keys (name:better) to report
+# Arguments starting with HAPROXY / HAPROXYPLAIN go through HAProxy; TLS: both brokers get the
+# same certfile/keyfile listener and mqtt_bench connects with TLS.
 SCENARIOS=(
 "fanin_q0|fan-in 8->1, QoS 0, 1000 in flight per publisher|--pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 3|msgs_per_s:hi"
 "fanin_q1|fan-in 8->1, QoS 1, 20 in flight per publisher|--pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
@@ -172,6 +195,10 @@ SCENARIOS=(
 "bridge_q1|bridge A->B, 8 publishers on A, 1 subscriber on B, QoS 1 (A's CPU)|BRIDGE1 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "storm|connection storm, 3000 connections|--storm 3000|broker_cpu_us_per_conn:lo conn_per_s:hi"
 "idle|10000 idle connections|--idle --connections 10000|rss_bytes_per_conn:lo"
+"tls_fanin_q0|TLS: fan-in 8->1, QoS 0, 1000 in flight per publisher|TLS --pub 8 --sub 1 --qos 0 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 3|msgs_per_s:hi"
+"tls_storm|TLS: 2000 handshakes (tickets, resumed) + CONNECT|TLS --storm 2000 --tls-resume|broker_cpu_us_per_conn:lo conn_per_s:hi"
+"tls_storm_full|TLS: 1000 full handshakes (no resumption) + CONNECT|TLS --storm 1000|broker_cpu_us_per_conn:lo conn_per_s:hi"
+"tls_idle|TLS: 2000 idle connections|TLS --idle --connections 2000|rss_bytes_per_conn:lo"
 )
 
 RESULTS="$WORK/runs.jsonl"
@@ -201,7 +228,7 @@ run_one() {
     else
         bin=$THEIRS
     fi
-    local via_haproxy=0 bridge_qos="" rport="" RPID=""
+    local via_haproxy=0 tls=0 bridge_qos="" rport="" RPID=""
     BENCH_PERSIST=
     if [[ $args == PERSISTSYNC* ]]; then
         BENCH_PERSIST=sync
@@ -209,6 +236,11 @@ run_one() {
     elif [[ $args == PERSIST* ]]; then
         BENCH_PERSIST=1
         args=${args#PERSIST }
+    fi
+    if [[ $args == TLS* ]]; then
+        tls=1
+        make_pki
+        args="--tls $WORK/pki/ca.crt ${args#TLS }"
     fi
     if [[ $args == BRIDGE* ]]; then
         # Two brokers of the same kind: A bridges `bench/#` out to B at the scenario's QoS;
@@ -236,7 +268,7 @@ run_one() {
         EXTRA_CONF=$(printf 'connection bench\naddress 127.0.0.1:%s\ntopic bench/# out %s\n%s' \
                      "$rport" "$bridge_qos" "cleansession true")
     fi
-    if ! start_broker "$bin" "$port" "$proxy"; then
+    if ! BROKER_TLS=$tls start_broker "$bin" "$port" "$proxy"; then
         EXTRA_CONF=""
         record "$sc" "$who" "$run" "broker failed to start"
         [ -n "$RPID" ] && stop_pid "$RPID"

@@ -30,6 +30,7 @@ struct listener {
     uint32_t failures;             /* accept failures in this episode */
     struct auth **auth;            /* &broker.auth, or &own_auth with per_listener_settings */
     struct auth *own_auth;         /* owned when per_listener_settings */
+    struct ssl_ctx_st *tls_ctx;    /* one reference (tls.c); NULL without our own TLS */
     char name[160];                /* "port 1883" style, for logs */
 };
 
@@ -230,6 +231,9 @@ void client_ws_destroyed(struct client *c);
 /* Handles every complete frame in c->in according to c->stage. */
 void client_process(struct client *c);
 
+/* proxy.c: PROXY stage. proxy_read_limit: how many bytes may be read without crossing the end
+ * of the header, for listeners whose next stage takes the raw socket (TLS); 0 = no limit. */
+size_t proxy_read_limit(struct client *c);
 /* proxy.c: PROXY stage. Returns 0 when more input is needed or the header was accepted
  * (c->stage advanced); -1 when the connection was closed. */
 int proxy_process(struct client *c);

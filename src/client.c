@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "packet.h"
+#include "tls.h"
 #include "ws.h"
 
 #define READ_CHUNK 65536             /* free space guaranteed before each read */
@@ -139,8 +140,13 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
         c->stage = STAGE_PROXY;
         c->deadline = c->last_in + (int64_t)l->conf->proxy_timeout * 1000;
     } else {
-        c->stage = STAGE_CONNECT;
-        c->deadline = c->last_in + CONNECT_TIMEOUT_MS;
+        if (l->tls_ctx != NULL && l->conf->protocol == PROTO_MQTT) {
+            c->stage = STAGE_TLS;
+            c->deadline = c->last_in + TLS_HANDSHAKE_TIMEOUT_MS;
+        } else {
+            c->stage = STAGE_CONNECT;
+            c->deadline = c->last_in + CONNECT_TIMEOUT_MS;
+        }
         if (broker.conf->connection_messages)
             log_notice("New connection from %s:%u on port %u.", c->address, c->port, l->conf->port);
     }
@@ -762,6 +768,15 @@ static void client_read(struct client *c)
         ssize_t n;
         size_t space;
 
+        if (c->stage == STAGE_TLS) {
+            /* The handshake reads and writes the socket itself; once done, the records that
+             * followed it are read below. */
+            if (tls_stage(c) != 0)
+                return;
+            if (c->stage == STAGE_TLS)
+                break;
+        }
+
         if (c->in.len == 0) {
             buf_free(&c->in);
             c->in = (struct buf){ read_buf, 0, sizeof(read_buf) };
@@ -770,6 +785,11 @@ static void client_read(struct client *c)
             return;
         }
         space = c->in.cap - c->in.len;
+        if (c->stage == STAGE_PROXY) {
+            size_t limit = proxy_read_limit(c); /* the TLS stage must find the socket exact */
+            if (limit > 0 && limit < space)
+                space = limit;
+        }
         n = c->x.ops->read(&c->x, c->in.data + c->in.len, space);
         int err = errno;
         if (n > 0) {
@@ -861,6 +881,8 @@ void client_check_timeouts(int64_t now)
             buf_free(&c->out);
         if (c->stage == STAGE_PROXY && now >= c->deadline) {
             proxy_timeout(c);
+        } else if (c->stage == STAGE_TLS && now >= c->deadline) {
+            tls_timeout(c);
         } else if ((c->stage == STAGE_CONNECT || c->stage == STAGE_CONNECTING)
                    && now >= c->deadline) {
             client_close(c, "exceeded timeout");

@@ -22,9 +22,7 @@
 /* Lines configured by hand are short; this only bounds what a hostile file can make us hold. */
 #define CONF_MAX_INCLUDE_FILES 10000
 
-/* Built-in features that some options need. TLS arrives in a later issue: until then its
- * options are parsed but refused at start-up by conf_validate(). */
-#define CONF_HAVE_TLS 0
+/* Built-in features that some options need. */
 #define CONF_HAVE_WEBSOCKETS 1
 
 static char last_error[1024];
@@ -1171,6 +1169,10 @@ static void listener_free(struct listener_conf *l)
     free(l->ciphers);
     free(l->tls_version);
     free(l->crlfile);
+    free(l->ciphers_tls13);
+    free(l->psk_hint);
+    free(l->tls_engine);
+    free(l->tls_keyform);
     free(l->proxy_allow);
     free(l->auto_id_prefix);
     free_strv(l->ws_origins);
@@ -1190,6 +1192,7 @@ void conf_free(struct conf *c)
     free(c->persistence_file);
     free(c->persistence_location);
     free(c->user);
+    free(c->psk_file);
     conf_bridges_free(c);
     for (size_t i = 0; i < c->parse_file_count; i++)
         free(c->parse_files[i]);
@@ -1212,37 +1215,25 @@ const struct security_conf *conf_security(const struct conf *c, const struct lis
     return c->per_listener_settings && l != NULL ? &l->sec : &c->sec;
 }
 
-/* The first TLS option set on l, or NULL. */
-static const char *tls_option(const struct listener_conf *l, bool with_proxy_meaning)
+/* True if l runs its own TLS handshake (tls.c), with a certificate or a PSK hint. */
+static bool own_tls(const struct listener_conf *l)
 {
-    if (l->certfile != NULL) return "certfile";
-    if (l->keyfile != NULL) return "keyfile";
-    if (l->cafile != NULL) return "cafile";
-    if (l->capath != NULL) return "capath";
-    if (l->ciphers != NULL) return "ciphers";
-    if (l->tls_version != NULL) return "tls_version";
-    if (l->crlfile != NULL) return "crlfile";
-    if (l->use_subject_as_username) return "use_subject_as_username";
-    if (with_proxy_meaning && l->require_certificate) return "require_certificate";
-    if (with_proxy_meaning && l->use_identity_as_username) return "use_identity_as_username";
-    return NULL;
+    return l->certfile != NULL || l->keyfile != NULL || l->psk_hint != NULL;
 }
 
-/* PROXY listeners: the rules of the semantics reference (§1.1 and §9 item 13). */
+/* PROXY listeners without their own TLS: the TLS facts come from the header (semantics
+ * reference §1.1 and §9 item 13). With certfile, TLS is ours and these options keep their
+ * native meaning (PROXY then TLS): nothing to check here. */
 static int check_proxy_listener(const struct listener_conf *l)
 {
     const char *f = l->file;
     int v = l->proxy_version;
 
+    if (own_tls(l))
+        return ERR_OK;
     if (l->use_subject_as_username)
         return fail_at(f, l->line, ERR_CONF, "Error: use_subject_as_username cannot be used "
                        "with `enable_proxy_protocol %d`.", v);
-    if (l->certfile != NULL || l->keyfile != NULL)
-        return fail_at(f, l->line, ERR_CONF, "Error: certfile and keyfile cannot be used with "
-                       "`enable_proxy_protocol %d`.", v);
-    if (l->cafile != NULL || l->capath != NULL)
-        return fail_at(f, l->line, ERR_CONF, "Error: %s specified without certfile and keyfile.",
-                       l->cafile != NULL ? "cafile" : "capath");
     if (v == 1 && (l->require_certificate || l->use_identity_as_username || l->proxy_require_tls))
         return fail_at(f, l->line, ERR_CONF, "Error: %s cannot be used with `enable_proxy_protocol "
                        "1` (a version 1 header carries no TLS information).",
@@ -1252,15 +1243,44 @@ static int check_proxy_listener(const struct listener_conf *l)
     if (v == 2 && l->use_identity_as_username && !l->require_certificate)
         return fail_at(f, l->line, ERR_CONF, "Error: use_identity_as_username requires "
                        "require_certificate with `enable_proxy_protocol 2`.");
-    if (tls_option(l, false) != NULL)
-        return fail_at(f, l->line, ERR_NOT_SUPPORTED,
-                       "Error: TLS (%s) is not supported by this build.", tls_option(l, false));
+    return ERR_OK;
+}
+
+/* TLS options, with Mosquitto 2.1.2's wording where it has one (recorded in
+ * test_tls_config.py). File contents are tls.c's business, at start-up. */
+static int check_tls(const struct listener_conf *l)
+{
+    const char *f = l->file;
+
+    if ((l->certfile != NULL) != (l->keyfile != NULL))
+        return fail_at(f, l->line, ERR_CONF, "Error: Both certfile and keyfile must be provided "
+                       "to enable a TLS listener.");
+    if (!own_tls(l) && (l->cafile != NULL || l->capath != NULL))
+        return fail_at(f, l->line, ERR_CONF, "Error: %s specified without certfile and keyfile.",
+                       l->cafile != NULL ? "cafile" : "capath");
+    if (l->tls_engine != NULL)
+        return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: tls_engine is not supported by this "
+                       "build (OpenSSL 3 deprecates engines); give keyfile a PEM key.");
+    if (l->tls_keyform != NULL && strcmp(l->tls_keyform, "pem") != 0) {
+        if (strcmp(l->tls_keyform, "engine") == 0)
+            return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: tls_keyform engine is not "
+                           "supported by this build (no tls_engine); give keyfile a PEM key.");
+        return fail_at(f, l->line, ERR_CONF, "Error: Invalid tls_keyform value (%s).",
+                       l->tls_keyform);
+    }
+    if (l->protocol == PROTO_WEBSOCKETS && own_tls(l))
+        return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: Websockets over TLS (certfile on "
+                       "a websockets listener) is not supported by this build yet.");
+    if (l->tls_version != NULL && strcmp(l->tls_version, "tlsv1.3") != 0 &&
+        strcmp(l->tls_version, "tlsv1.2") != 0 && strcmp(l->tls_version, "tlsv1.1") != 0)
+        return fail_at(f, l->line, ERR_CONF, "Error: Unsupported tls_version \"%s\".",
+                       l->tls_version);
     return ERR_OK;
 }
 
 static int check_listener(const struct listener_conf *l)
 {
-    const char *tls;
+    int rc;
 
     if (l->unix_path != NULL && l->proxy_allow_count > 0)
         return fail_at(l->file, l->line, ERR_CONF, "Error: proxy_protocol_allow_from cannot be "
@@ -1268,8 +1288,7 @@ static int check_listener(const struct listener_conf *l)
                        "(the socket file's permissions decide who connects).");
 
     if (l->proxy_version != 0) {
-        int rc = check_proxy_listener(l);
-        if (rc != ERR_OK)
+        if ((rc = check_proxy_listener(l)) != ERR_OK)
             return rc;
     } else {
         if (l->proxy_require_tls)
@@ -1278,10 +1297,9 @@ static int check_listener(const struct listener_conf *l)
         if (l->proxy_allow_count > 0)
             warn_at(l->file, l->line, "Warning: proxy_protocol_allow_from has no effect "
                     "without enable_proxy_protocol.");
-        if (!CONF_HAVE_TLS && (tls = tls_option(l, true)) != NULL)
-            return fail_at(l->file, l->line, ERR_NOT_SUPPORTED,
-                           "Error: TLS (%s) is not supported by this build.", tls);
     }
+    if ((rc = check_tls(l)) != ERR_OK)
+        return rc;
     if (!CONF_HAVE_WEBSOCKETS && l->protocol == PROTO_WEBSOCKETS)
         return fail_at(l->file, l->line, ERR_NOT_SUPPORTED,
                        "Error: Option 'protocol websockets' is not supported by this build.");

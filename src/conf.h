@@ -54,8 +54,14 @@ struct listener_conf {
     char *auto_id_prefix;       /* owned; listener_auto_id_prefix, NULL = unset */
     char **ws_origins;          /* owned, NULL-terminated websockets_origin list; NULL = any */
     bool use_username_as_clientid;
-    /* TLS (issue: TLS; rejected as not supported until then) */
+    /* TLS (tls.c): own handshake with certfile/keyfile or psk_hint, after a PROXY header if
+     * enable_proxy_protocol is set too */
     char *cafile, *capath, *certfile, *keyfile, *ciphers, *tls_version, *crlfile;
+    char *ciphers_tls13;        /* ciphers_tls1.3 */
+    char *psk_hint;             /* TLS-PSK listener (keys in the global psk_file) */
+    char *tls_engine;           /* refused by conf_validate(): no engines in this build */
+    char *tls_keyform;          /* "pem" (default); "engine" is refused */
+    bool disable_client_cert_date_checks;
     bool require_certificate;
     bool use_identity_as_username;
     bool use_subject_as_username;
@@ -171,6 +177,7 @@ struct conf {
     int sys_interval;                /* default 10; 0 = off */
     bool upgrade_outgoing_qos;
     char *user;                      /* owned; default "mosquitto" */
+    char *psk_file;                  /* owned: identity:hexkey lines for psk_hint listeners */
     bool persistence;                /* keep state in the store (persist.c) */
     char *persistence_file;          /* owned; default "mosquitto.db": Mosquitto's file name, the
                                       * one we migrate from; our store is this + ".journal" */

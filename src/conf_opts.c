@@ -9,8 +9,7 @@
 
 /* Status of a row, in words (the release note's table is generated from these rules):
  * - typed rows and T_CUSTOM: implemented, the value lands in struct conf for the broker.
- *   TLS files and flags are parsed here but conf_validate() refuses them outside a PROXY
- *   listener until TLS is built; `protocol http_api` likewise.
+ *   `protocol http_api` is parsed here but refused by conf_validate().
  * - T_UNSUPPORTED: "Option 'X' is not supported by this build." at start-up, never silently
  *   dropped. `harmless` lists the values that equal what the broker does anyway (persistence
  *   false, mptcp false, global_max_clients -1, ...): those are accepted so that stock configs
@@ -98,7 +97,7 @@ const struct conf_opt conf_opts[] = {
     { "plugin_load",                    T_UNSUPPORTED, UNSUP(NULL) },
     { "plugin_opt_*",                   T_UNSUPPORTED, UNSUP(NULL) },
     { "plugin_use",                     T_UNSUPPORTED, UNSUP(NULL) },
-    { "psk_file",                       T_UNSUPPORTED, UNSUP(NULL) },
+    { "psk_file",                       T_STR,         G(psk_file), STR(0) },
     { "queue_qos0_messages",            T_BOOL,        G(queue_qos0_messages), NUM(0, 0, 0) },
     { "retain_available",               T_BOOL,        G(retain_available), NUM(0, 0, 0) },
     { "retain_expiry_interval",         T_IGNORED,     IGN(1, INT_MAX, F_CHECK_INT) },
@@ -155,21 +154,22 @@ const struct conf_opt conf_opts[] = {
     { "capath",                         T_STR,         L(capath), PATH },
     { "certfile",                       T_STR,         L(certfile), PATH },
     { "ciphers",                        T_STR,         L(ciphers), STR(0) },
-    { "ciphers_tls1.3",                 T_UNSUPPORTED, UNSUP(NULL) },
+    { "ciphers_tls1.3",                 T_STR,         L(ciphers_tls13), STR(0) },
     { "crlfile",                        T_STR,         L(crlfile), PATH },
     { "dhparamfile",                    T_OBSOLETE,    ANY, NO },
-    { "disable_client_cert_date_checks", T_UNSUPPORTED, UNSUP("false|0") },
+    { "disable_client_cert_date_checks", T_BOOL,
+        L(disable_client_cert_date_checks), NUM(0, 0, 0) },
     { "keyfile",                        T_STR,         L(keyfile), PATH },
     { "require_certificate",            T_BOOL,        L(require_certificate), NUM(0, 0, 0) },
-    { "tls_engine",                     T_UNSUPPORTED, UNSUP(NULL) },
+    { "tls_engine",                     T_STR,         L(tls_engine), STR(0) },
     { "tls_engine_kpass_sha1",          T_UNSUPPORTED, UNSUP(NULL) },
-    { "tls_keyform",                    T_UNSUPPORTED, UNSUP("pem") },
+    { "tls_keyform",                    T_STR,         L(tls_keyform), STR(0) },
     { "tls_version",                    T_STR,         LO(tls_version), STR(0) },
     { "use_identity_as_username",       T_BOOL,        L(use_identity_as_username), NUM(0, 0, 0) },
     { "use_subject_as_username",        T_BOOL,        L(use_subject_as_username), NUM(0, 0, 0) },
 
     /* Listeners: pre-shared-key TLS */
-    { "psk_hint",                       T_UNSUPPORTED, UNSUP(NULL) },
+    { "psk_hint",                       T_STR,         L(psk_hint), STR(0) },
 
     /* Bridges: every row but `connection` needs a `connection` line first (SCOPE_BRIDGE) */
     { "address",                        T_CUSTOM,      ANY, CUSTOM(conf_opt_bridge_address) },

@@ -11,6 +11,7 @@
 #include "packet.h"
 #include "persist.h"
 #include "property.h"
+#include "tls.h"
 #include "topic.h"
 
 /* Mosquitto 2.1 prints the CONNECT protocol level (3 = 3.1, 4 = 3.1.1, 5 = 5.0); 2.0 printed its
@@ -187,13 +188,18 @@ static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
     char *password = NULL;
     int rc;
 
-    if (lc->proxy_version == 2 && lc->use_identity_as_username) {
-        /* The proxy vouched for this certificate: its CN is the identity, CONNECT's
-         * credentials are ignored. No CN means nobody to authenticate. */
+    if (c->listener->tls_ctx != NULL ? c->identity
+                                     : lc->proxy_version == 2 && lc->use_identity_as_username) {
+        /* A verified certificate (ours, or the one the proxy vouched for) or a PSK identity
+         * names the client: CONNECT's credentials are ignored. No CN means nobody to
+         * authenticate. */
         if (c->proxy_cn == NULL || c->proxy_cn[0] == '\0')
             return RC_BAD_USERNAME_OR_PASSWORD;
         c->username = strdup(c->proxy_cn);
         c->identity = true;
+    } else if (c->listener->tls_ctx != NULL &&
+               (lc->use_identity_as_username || lc->use_subject_as_username)) {
+        return RC_BAD_USERNAME_OR_PASSWORD; /* asked for a certificate identity, got none */
     } else if (ck->has_username) {
         c->username = bin_strdup(ck->username);
         if (ck->has_password)
@@ -411,6 +417,7 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
             log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u).", kind, c->address,
                        c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive);
     }
+    tls_log_negotiated(c); /* after the connected line, as 2.1.2 */
     if (present)
         deliver_resume(s, true);
     client_want_flush(c);

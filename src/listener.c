@@ -17,6 +17,7 @@
 #include "broker.h"
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #define ACCEPT_BATCH 64 /* accepts per wake-up, so a connection storm cannot starve the rest */
 /* After an accept error that would repeat at once (no descriptors, no memory), the listener is
@@ -248,6 +249,8 @@ int listener_open_all(void)
                 return ERR_CONF;
             l->auth = &l->own_auth;
         }
+        if (tls_listener_init(l) != 0)
+            return ERR_CONF;
         uv_poll_init(broker.loop, &l->poll, l->fd);
         l->poll.data = l;
         uv_timer_init(broker.loop, &l->retry);

@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "retain.h"
 #include "subs.h"
+#include "tls.h"
 #include "ws.h"
 
 #define EXIT_CONFIG 3 /* Mosquitto's exit code for bad usage or configuration */
@@ -61,7 +62,8 @@ static void usage(void)
 {
     printf("mosquitto version %s\n\n"
            "mosquitto is an MQTT v5.0/v3.1.1/v3.1 broker.\n\n"
-           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-q] [-v] [--test-config]\n\n"
+           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-q] [-v] [--test-config]\n"
+           "                 [--tls-keylog file]\n\n"
            " -c : specify the broker config file.\n"
            " -d : put the broker into the background after starting.\n"
            " -h : display this help.\n"
@@ -71,13 +73,17 @@ static void usage(void)
            "      any logging options given in the config file, and -v.\n"
            " -v : verbose mode - enable all logging types. This overrides\n"
            "      any logging options given in the config file.\n"
-           " --test-config : read the configuration, report any error, and exit.\n\n"
+           " --test-config : read the configuration, report any error, and exit.\n"
+           " --tls-keylog : log TLS connection information to a file, to allow\n"
+           "      debugging with e.g. wireshark. Do not use on a production\n"
+           "      server.\n\n"
            "PROXY protocol v1/v2 support: see mosquitto.conf(5), enable_proxy_protocol.\n",
            VERSION);
 }
 
 struct args {
     const char *config;
+    const char *tls_keylog;        /* --tls-keylog FILE */
     bool daemon, verbose, quiet, test_config;
     const char *ports[16];
     int nports;
@@ -119,6 +125,12 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->quiet = true;
         } else if (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0) {
             a->verbose = true;
+        } else if (strcmp(s, "--tls-keylog") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "Error: --tls-keylog argument given, but no file specified.\n\n");
+                return -1;
+            }
+            a->tls_keylog = argv[i];
         } else if (strcmp(s, "--test-config") == 0) {
             a->test_config = true;
         } else {
@@ -245,6 +257,7 @@ static void reload(void)
             }
         }
     }
+    tls_reload(); /* certificates renewed in place (Let's Encrypt): new connections use them */
     broker.conf->log_dest = fresh->log_dest;
     broker.conf->log_type = fresh->log_type;
     broker.conf->log_timestamp = fresh->log_timestamp;
@@ -439,6 +452,7 @@ static void shutdown_broker(void)
     bridge_free_all();
     will_free_all();
     deliver_free();
+    tls_cleanup();
     listener_free_all();
     retain_free(broker.retain);
     subs_free(broker.subs);
@@ -508,6 +522,8 @@ int main(int argc, char **argv)
         uv_signal_init(broker.loop, &signal_handles[i]);
         uv_signal_start(&signal_handles[i], on_signal, handled_signals[i]);
     }
+    if (a.tls_keylog != NULL && tls_set_keylog(a.tls_keylog) != 0)
+        return 1;
     /* Before the listeners: whoever sees the port open finds the pid file too. */
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;

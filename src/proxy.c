@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include "broker.h"
 #include "log.h"
 #include "proxy_decode.h"
+#include "tls.h"
 
 #define CONNECT_TIMEOUT_MS 30000
 /* After a LOCAL header, CONNECT must start within this window, or the connection was a plain
@@ -62,6 +64,15 @@ static int apply(struct client *c, const struct proxy_info *info)
     const struct listener_conf *lc = c->listener->conf;
 
     take_address(c, info);
+    if (c->listener->tls_ctx != NULL) {
+        /* PROXY then TLS: the header gave the address; every TLS fact (require_certificate,
+         * the identity) comes from our own handshake, which starts now on the rest of the
+         * stream. The header's SSL TLVs describe the proxy's side and are ignored. */
+        broker.stats.proxy_accepted++;
+        c->stage = STAGE_TLS;
+        c->deadline = now_ms() + TLS_HANDSHAKE_TIMEOUT_MS;
+        return 0;
+    }
     /* TLS is what the client bit says, not the mere presence of an SSL TLV: HAProxy sends one
      * (client bits 0) for plaintext clients too. */
     c->proxy_tls = info->has_ssl && (info->ssl_client & PP2_CLIENT_SSL);
@@ -112,15 +123,50 @@ static int accept_local(struct client *c, size_t used)
     const struct listener_conf *lc = c->listener->conf;
 
     broker.stats.proxy_health++;
+    buf_consume(&c->in, used);
+    c->proxy_local = true;
+    if (c->listener->tls_ctx != NULL) {
+        /* PROXY then TLS: our own handshake supplies the TLS facts, LOCAL or not. */
+        c->stage = STAGE_TLS;
+        c->deadline = now_ms() + TLS_HANDSHAKE_TIMEOUT_MS;
+        return 0;
+    }
     if (lc->proxy_require_tls || lc->require_certificate) {
         client_close(c, NULL);
         return -1;
     }
-    buf_consume(&c->in, used);
-    c->proxy_local = true;
     c->stage = STAGE_CONNECT;
     c->deadline = now_ms() + PROXY_LOCAL_WINDOW_MS;
     return 0;
+}
+
+/* How many bytes the PROXY stage may read next (0 = no limit). On a listener that also runs
+ * TLS the stage must not read past the header, so the TLS handshake gets its bytes. */
+size_t proxy_read_limit(struct client *c)
+{
+    const uint8_t *p = c->in.data;
+    size_t have = c->in.len;
+    uint8_t peek[PROXY_V1_MAX_LINE];
+    ssize_t n;
+
+    if (c->listener->tls_ctx == NULL)
+        return 0; /* the MQTT stage takes leftovers from c->in */
+    if (c->listener->conf->proxy_version == 2) {
+        /* 16 fixed bytes, then exactly the length they declare */
+        if (have < 16)
+            return 16 - have;
+        return 16u + (size_t)(p[14] << 8 | p[15]) - have;
+    }
+    /* v1 ends at the first LF: look without taking, then take up to it */
+    if (have >= PROXY_V1_MAX_LINE)
+        return 1; /* the decoder has already refused this */
+    n = recv(c->x.fd, peek, PROXY_V1_MAX_LINE - have, MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0)
+        return 1; /* let the read report the end or the error */
+    for (ssize_t i = 0; i < n; i++)
+        if (peek[i] == '\n')
+            return (size_t)i + 1;
+    return (size_t)n;
 }
 
 int proxy_process(struct client *c)

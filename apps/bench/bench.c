@@ -1,5 +1,6 @@
 /* bench.c - mqtt_bench, a loopback MQTT 3.1.1 / 5.0 load generator: throughput, latency, loss,
- * connection storms and idle connections, with the broker's CPU and RSS read from /proc.
+ * connection storms and idle connections, with the broker's CPU and RSS read from /proc; plain
+ * TCP or TLS (--tls CAFILE, with session resumption by ticket for storms: --tls-resume).
  * One thread, one epoll loop, non-blocking sockets; not an MQTT client library. */
 #include "bench_stats.h"
 #include "bench_wire.h"
@@ -22,6 +23,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define BATCH         32            /* messages encoded per publisher per loop turn */
 #define OUT_HIGH      (256 * 1024)  /* stop encoding while this much waits for the socket */
 #define READ_CHUNK    (64 * 1024)
@@ -36,10 +40,12 @@ struct opts {
     int connections, storm;
     bool idle, json, persistent_sub;
     pid_t broker;
+    const char *tls_ca;           /* --tls: CA file; NULL = plain TCP */
+    bool tls_resume;              /* --tls-resume: offer the last session's ticket */
 };
 
 enum role { ROLE_PUB, ROLE_SUB, ROLE_IDLE, ROLE_STORM };
-enum cstate { CS_CONNECTING, CS_CONNACK, CS_SUBACK, CS_READY, CS_CLOSING, CS_CLOSED };
+enum cstate { CS_CONNECTING, CS_TLS, CS_CONNACK, CS_SUBACK, CS_READY, CS_CLOSING, CS_CLOSED };
 
 struct cbuf {
     uint8_t *p;        /* owned */
@@ -48,6 +54,7 @@ struct cbuf {
 
 struct conn {
     int fd;
+    SSL *ssl;                     /* owned; NULL on plain TCP */
     uint32_t events;   /* the epoll mask currently registered */
     enum role role;
     enum cstate st;
@@ -155,8 +162,48 @@ static void set_events(struct conn *c, uint32_t ev)
     c->events = ev;
 }
 
+static SSL_CTX *tls_ctx;
+static SSL_SESSION *tls_session;  /* the newest resumable session (--tls-resume) */
+
+/* send()/recv() through TLS when the connection has it: same return convention (-1 with errno
+ * EAGAIN when OpenSSL wants the socket again, 0 at the peer's end of stream). */
+static ssize_t io_send(struct conn *c, const void *p, size_t n)
+{
+    size_t done = 0;
+    int e;
+
+    if (c->ssl == NULL)
+        return send(c->fd, p, n, MSG_NOSIGNAL);
+    if (SSL_write_ex(c->ssl, p, n, &done) == 1)
+        return (ssize_t)done;
+    e = SSL_get_error(c->ssl, 0);
+    ERR_clear_error();
+    errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
+}
+
+static ssize_t io_recv(struct conn *c, void *p, size_t n)
+{
+    size_t got = 0;
+    int e;
+
+    if (c->ssl == NULL)
+        return recv(c->fd, p, n, 0);
+    if (SSL_read_ex(c->ssl, p, n, &got) == 1)
+        return (ssize_t)got;
+    e = SSL_get_error(c->ssl, 0);
+    ERR_clear_error();
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return 0; /* close_notify, EOF or a TLS failure: the connection is over */
+}
+
 static void conn_close(struct conn *c)
 {
+    SSL_free(c->ssl);
+    c->ssl = NULL;
     if (c->fd >= 0)
         close(c->fd);   /* closing removes it from the epoll set */
     c->fd = -1;
@@ -171,7 +218,7 @@ static int conn_flush(struct conn *c)
     struct cbuf *b = &c->out;
 
     while (b->off < b->len) {
-        ssize_t n = send(c->fd, b->p + b->off, b->len - b->off, MSG_NOSIGNAL);
+        ssize_t n = io_send(c, b->p + b->off, b->len - b->off);
         if (n == -1) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 set_events(c, EPOLLIN | EPOLLOUT);
@@ -224,17 +271,59 @@ static void client_id(char *buf, size_t len, const struct conn *c)
     snprintf(buf, len, "bench-%c%d-%d", tag[c->role], c->id, (int)getpid());
 }
 
-/* The socket became writable while connecting: TCP is up, so send CONNECT. */
+static int send_connect(struct conn *c);
+
+/* One step of the TLS handshake; sends CONNECT once it is done. -1 on failure. */
+static int tls_step(struct conn *c)
+{
+    int r = SSL_do_handshake(c->ssl), e;
+
+    if (r == 1)
+        return send_connect(c);
+    e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) {
+        set_events(c, EPOLLIN);
+        return 0;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        set_events(c, EPOLLOUT);
+        return 0;
+    }
+    fprintf(stderr, "mqtt_bench: TLS handshake: %s\n",
+            ERR_reason_error_string(ERR_peek_last_error()) ? ERR_reason_error_string(
+                ERR_peek_last_error()) : "failed");
+    ERR_clear_error();
+    return -1;
+}
+
+/* The socket became writable while connecting: TCP is up, so start TLS or send CONNECT. */
 static int conn_connected(struct conn *c)
 {
     int err = 0;
     socklen_t l = sizeof(err);
-    char id[64];
 
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) == -1 || err) {
         fprintf(stderr, "mqtt_bench: connect to %s:%s: %s\n", o.host, o.port, strerror(err));
         return -1;
     }
+    if (tls_ctx != NULL) {
+        c->ssl = SSL_new(tls_ctx);
+        if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+            die("SSL_new failed");
+        SSL_set_connect_state(c->ssl);
+        SSL_set_tlsext_host_name(c->ssl, "localhost");
+        if (o.tls_resume && tls_session != NULL)
+            SSL_set_session(c->ssl, tls_session);
+        c->st = CS_TLS;
+        return tls_step(c);
+    }
+    return send_connect(c);
+}
+
+static int send_connect(struct conn *c)
+{
+    char id[64];
+
     client_id(id, sizeof(id), c);
     cbuf_reserve(&c->out, bench_wire_connect_len(id, o.version));
     c->out.len += bench_wire_connect(c->out.p + c->out.len, id, o.version,
@@ -264,6 +353,16 @@ static void on_connack(struct conn *c, const uint8_t *body, size_t len)
         return;
     }
     if (c->role == ROLE_STORM) {
+        if (o.tls_resume && c->ssl != NULL) {
+            /* TLS 1.3 sends its ticket right after the handshake, so it came before CONNACK */
+            SSL_SESSION *s = SSL_get1_session(c->ssl);
+            if (s != NULL && SSL_SESSION_is_resumable(s)) {
+                SSL_SESSION_free(tls_session);
+                tls_session = s;
+            } else {
+                SSL_SESSION_free(s);
+            }
+        }
         cbuf_reserve(&c->out, 2);
         c->out.len += bench_wire_disconnect(c->out.p + c->out.len);
         c->st = CS_CLOSING;   /* the broker closes after DISCONNECT: wait for its FIN */
@@ -357,7 +456,7 @@ static int conn_read(struct conn *c, uint64_t now)
     for (;;) {
         cbuf_reserve(&c->in, c->role == ROLE_SUB || c->role == ROLE_PUB ? READ_CHUNK : 512);
         size_t room = c->in.cap - c->in.len;
-        ssize_t n = recv(c->fd, c->in.p + c->in.len, room, 0);
+        ssize_t n = io_recv(c, c->in.p + c->in.len, room);
         if (n == 0)
             return -1;
         if (n == -1) {
@@ -380,8 +479,8 @@ static int conn_read(struct conn *c, uint64_t now)
         }
         if (r == -1)
             die("malformed packet from the broker");
-        if ((size_t)n < room)
-            break;
+        if ((size_t)n < room && c->ssl == NULL)
+            break;   /* drained (TLS hands out one record per read: read until EAGAIN) */
     }
     return conn_flush(c);
 }
@@ -573,9 +672,13 @@ static void ping_all(struct conn *cs, int n)
 
 static void handle_event(struct conn *c, uint32_t ev, uint64_t now)
 {
-    if (c->st == CS_CONNECTING) {
-        if (conn_connected(c) == -1)
+    if (c->st == CS_CONNECTING || c->st == CS_TLS) {
+        if ((c->st == CS_CONNECTING ? conn_connected(c) : tls_step(c)) == 0)
+            return;
+        if (c->role != ROLE_STORM && c->role != ROLE_IDLE)
             die("cannot connect");
+        g.errors++;
+        conn_close(c);
         return;
     }
     if ((ev & EPOLLOUT) && conn_flush(c) == -1)
@@ -1001,6 +1104,8 @@ static void usage(FILE *f)
         "  --storm N                N x (connect, CONNECT, CONNACK, DISCONNECT), broker CPU each\n"
         "  --storm-parallel N       storm connections at a time (32)\n"
         "  --broker-pid PID         read the broker's CPU time and RSS from /proc\n"
+        "  --tls CAFILE             connect with TLS, checking the broker against CAFILE\n"
+        "  --tls-resume             storms: resume the previous session (ticket) each time\n"
         "  --label NAME --json      name the run; add one JSON result line\n"
         "Exit status: 0 ok, 1 QoS 1/2 loss, QoS 2 duplicate or connection errors, 2 usage or\n"
         "setup failure.\n");
@@ -1017,7 +1122,9 @@ static void parse_args(int argc, char **argv)
         { "inflight", 1, 0, 'w' }, { "drain", 1, 0, 'D' }, { "mqtt-version", 1, 0, 'V' },
         { "keepalive", 1, 0, 'k' }, { "connections", 1, 0, 'c' }, { "idle", 0, 0, 'i' },
         { "storm", 1, 0, 'S' }, { "storm-parallel", 1, 0, 'j' }, { "broker-pid", 1, 0, 'b' },
-        { "label", 1, 0, 'l' }, { "json", 0, 0, 'J' }, { "persistent-sub", 0, 0, 'C' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+        { "label", 1, 0, 'l' }, { "json", 0, 0, 'J' }, { "tls", 1, 0, 'L' },
+        { "tls-resume", 0, 0, 'R' }, { "persistent-sub", 0, 0, 'C' }, { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 }
     };
     int ch;
 
@@ -1047,6 +1154,8 @@ static void parse_args(int argc, char **argv)
         case 'b': o.broker = (pid_t)atoi(optarg); break;
         case 'l': o.label = optarg; break;
         case 'J': o.json = true; break;
+        case 'L': o.tls_ca = optarg; break;
+        case 'R': o.tls_resume = true; break;
         case 'C': o.persistent_sub = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
@@ -1100,6 +1209,16 @@ int main(int argc, char **argv)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (o.tls_ca != NULL) {
+        tls_ctx = SSL_CTX_new(TLS_client_method());
+        if (tls_ctx == NULL || SSL_CTX_load_verify_locations(tls_ctx, o.tls_ca, NULL) != 1)
+            die("cannot load CA file %s", o.tls_ca);
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+        /* many idle connections: do not let the tool's own buffers dominate the machine */
+        SSL_CTX_set_mode(tls_ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_CLIENT);
     }
     g.ep = epoll_create1(EPOLL_CLOEXEC);
     if (g.ep == -1)

@@ -403,12 +403,29 @@ static void test_not_supported(void)
                  "global_max_clients -1\nenable_control_api false\ntls_keyform pem\n"
                  "retry_interval 20\ndhparamfile /x\n");
     expect_valid("listener 9001\nprotocol websockets\n");   /* built with libwebsockets */
-    expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\n", ERR_NOT_SUPPORTED,
-                   ":1: Error: TLS (certfile) is not supported by this build.");
-    expect_invalid("listener 8883\nrequire_certificate true\n", ERR_NOT_SUPPORTED,
-                   "Error: TLS (require_certificate) is not supported by this build.");
-    expect_invalid("certfile /c.pem\n", ERR_NOT_SUPPORTED,
-                   "Error: TLS (certfile) is not supported by this build.");
+    /* TLS: files are read at start-up (test_tls.py); the combinations are checked here, with
+     * Mosquitto 2.1.2's wording (its answers recorded beside each). */
+    expect_valid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ncafile /ca.pem\n"
+                 "require_certificate true\nuse_identity_as_username true\ncrlfile /crl.pem\n"
+                 "ciphers HIGH\nciphers_tls1.3 TLS_AES_128_GCM_SHA256\ntls_version tlsv1.3\n"
+                 "disable_client_cert_date_checks true\ntls_keyform pem\n");
+    expect_valid("psk_file /psk\nlistener 8884\npsk_hint hint\n");
+    /* 2.1.2: "Error: Both certfile and keyfile must be provided to enable a TLS listener." */
+    expect_invalid("listener 8883\ncertfile /c.pem\n", ERR_CONF,
+                   ":1: Error: Both certfile and keyfile must be provided to enable a TLS listener.");
+    expect_invalid("listener 8883\nkeyfile /k.pem\n", ERR_CONF,
+                   "Error: Both certfile and keyfile must be provided to enable a TLS listener.");
+    /* 2.1.2: "Error: cafile specified without certfile and keyfile." */
+    expect_invalid("listener 8883\ncafile /ca.pem\n", ERR_CONF,
+                   "Error: cafile specified without certfile and keyfile.");
+    /* 2.1.2: "Error: Unsupported tls_version "tlsv9"." (at start-up, without a location) */
+    expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ntls_version tlsv9\n",
+                   ERR_CONF, "Error: Unsupported tls_version \"tlsv9\".");
+    /* 2.1.2 tries to load the engine ("Error loading foo engine"); we have none */
+    expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ntls_engine foo\n",
+                   ERR_NOT_SUPPORTED, "Error: tls_engine is not supported by this build");
+    expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ntls_keyform engine\n",
+                   ERR_NOT_SUPPORTED, "Error: tls_keyform engine is not supported by this build");
 }
 
 /* Builds "listener 1883\n" + lines, for the PROXY combinations. */
@@ -463,17 +480,21 @@ static void test_proxy_combinations(void)
 {
     proxy_invalid("enable_proxy_protocol 2\nuse_subject_as_username true\n",
                   ":1: Error: use_subject_as_username cannot be used with `enable_proxy_protocol 2`.");
-    proxy_invalid("enable_proxy_protocol 2\ncertfile /c.pem\nkeyfile /k.pem\n",
-                  "Error: certfile and keyfile cannot be used with `enable_proxy_protocol 2`.");
+    /* PROXY then TLS (2.1.2 refuses: "Error: certfile and keyfile cannot be used with
+     * `enable_proxy_protocol 2`."): ours reads the header, then runs its own handshake. */
+    expect_valid("listener 1883\nenable_proxy_protocol 2\ncertfile /c.pem\nkeyfile /k.pem\n"
+                 "require_certificate true\nuse_identity_as_username true\n");
+    expect_valid("listener 1883\nenable_proxy_protocol 1\ncertfile /c.pem\nkeyfile /k.pem\n"
+                 "cafile /ca.pem\nrequire_certificate true\nuse_subject_as_username true\n");
     proxy_invalid("enable_proxy_protocol 2\nkeyfile /k.pem\n",
-                  "Error: certfile and keyfile cannot be used with `enable_proxy_protocol 2`.");
+                  "Error: Both certfile and keyfile must be provided to enable a TLS listener.");
     proxy_invalid("enable_proxy_protocol 2\ncafile /ca.pem\n",
                   "Error: cafile specified without certfile and keyfile.");
     proxy_invalid("enable_proxy_protocol 2\nuse_identity_as_username true\n",
                   "Error: use_identity_as_username requires require_certificate with "
                   "`enable_proxy_protocol 2`.");
     proxy_invalid("enable_proxy_protocol 1\ncertfile /c.pem\n",
-                  "Error: certfile and keyfile cannot be used with `enable_proxy_protocol 1`.");
+                  "Error: Both certfile and keyfile must be provided to enable a TLS listener.");
     proxy_invalid("enable_proxy_protocol 1\nuse_subject_as_username true\n",
                   "Error: use_subject_as_username cannot be used with `enable_proxy_protocol 1`.");
     proxy_invalid("enable_proxy_protocol 1\nrequire_certificate true\n",
