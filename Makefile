@@ -4,14 +4,21 @@ BUILD     ?= build
 ASAN_BUILD ?= build-asan
 prefix    ?= /usr/local
 CMAKE_FLAGS ?=
+DEB_PACKAGE := mosquitto-proxy
+# Debian 12 keeps packaged units in /lib; units of a local install go with the local prefix.
+SYSTEMD_UNITDIR ?= $(if $(filter /usr,$(prefix)),/lib/systemd/system,/etc/systemd/system)
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test test-asan unit fuzz install clean bench
+.PHONY: all deps deps-test build run test test-asan unit fuzz install install-check install-files clean bench deb
 
 all: build
 
+# Build packages only: `make run` needs no HAProxy and no Debian mosquitto.
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh build
+
+deps-test:
+	@bash scripts/deps.sh test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWERROR=ON $(CMAKE_FLAGS) >/dev/null
@@ -21,26 +28,67 @@ run: build
 	./$(BUILD)/src/mosquitto -c mosquitto.conf
 
 # The whole suite: normal build, then the same suite again under ASan+UBSan, then a short fuzz run.
-test: build
+test: deps-test build
 	$(MAKE) --no-print-directory test-asan
 	@bash scripts/fuzz.sh $(ASAN_BUILD) 20
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-test-asan: deps
+test-asan: deps-test
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON -DWERROR=ON -DWITH_FUZZ=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
 
-install: build
-	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin $(DESTDIR)/etc/mosquitto
+# `make install` (default prefix /usr/local) refuses to overwrite files that a Debian package
+# owns, such as /usr/sbin/mosquitto from Debian's mosquitto with prefix=/usr: dpkg would keep
+# believing they are its files and put its own back on the next upgrade. Use `make deb` and
+# install the package instead (it replaces Debian's mosquitto cleanly), or say
+# OVERWRITE_PACKAGED=1 to do it anyway.
+install: build install-check
+	$(MAKE) --no-print-directory install-files
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh debian/$(DEB_PACKAGE).postinst configure; fi
+
+install-check:
+	@owned=""; for f in $(prefix)/sbin/mosquitto $(prefix)/bin/mosquitto_passwd \
+	    $(SYSTEMD_UNITDIR)/mosquitto.service; do \
+	    pkg=$$(dpkg-query -S "$(DESTDIR)$$f" 2>/dev/null | cut -d: -f1); \
+	    case "$$pkg" in ""|$(DEB_PACKAGE)) ;; *) owned="$$owned $$f ($$pkg)";; esac; done; \
+	if [ -n "$$owned" ] && [ "$(OVERWRITE_PACKAGED)" != 1 ]; then \
+	    echo "make install: these files belong to Debian packages:$$owned" >&2; \
+	    echo "  build and install the package instead: make deb && apt install ./$(BUILD)/deb/$(DEB_PACKAGE)_*.deb" >&2; \
+	    echo "  or overwrite them anyway: make install OVERWRITE_PACKAGED=1 prefix=$(prefix)" >&2; \
+	    exit 1; fi
+
+# What gets installed, without building or checking: debian/rules calls this too.
+install-files:
+	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/bin
 	install -m 755 $(BUILD)/src/mosquitto $(DESTDIR)$(prefix)/sbin/mosquitto
 	install -m 755 $(BUILD)/apps/mosquitto_passwd $(DESTDIR)$(prefix)/bin/mosquitto_passwd
-	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
-	install -m 644 mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf.example
+	install -d -m 755 $(DESTDIR)/etc/mosquitto/conf.d $(DESTDIR)/etc/mosquitto/ca_certificates
+	install -d -m 750 $(DESTDIR)/etc/mosquitto/certs
+	install -m 644 dist/readme/conf.d $(DESTDIR)/etc/mosquitto/conf.d/README
+	install -m 644 dist/readme/certs $(DESTDIR)/etc/mosquitto/certs/README
+	install -m 644 dist/readme/ca_certificates $(DESTDIR)/etc/mosquitto/ca_certificates/README
+	test -e $(DESTDIR)/etc/mosquitto/mosquitto.conf || install -m 644 dist/mosquitto.conf $(DESTDIR)/etc/mosquitto/mosquitto.conf
+	install -d $(DESTDIR)/etc/logrotate.d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(SYSTEMD_UNITDIR)
+	# Kept if present, like mosquitto.conf: Debian's own does the same job (a reload).
+	test -e $(DESTDIR)/etc/logrotate.d/mosquitto || install -m 644 dist/mosquitto.logrotate $(DESTDIR)/etc/logrotate.d/mosquitto
+	install -m 644 dist/fail2ban-filter.conf $(DESTDIR)/etc/fail2ban/filter.d/mosquitto-proxy.conf
+	sed 's|@SBINDIR@|$(prefix)/sbin|' dist/mosquitto.service.in > $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
+	install -d $(DESTDIR)/var/lib/mosquitto $(DESTDIR)/var/log/mosquitto
 	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man5 $(DESTDIR)$(prefix)/share/man/man8
-	install -m 644 man/mosquitto_passwd.1 $(DESTDIR)$(prefix)/share/man/man1/
-	install -m 644 man/mosquitto.conf.5 $(DESTDIR)$(prefix)/share/man/man5/
-	install -m 644 man/mosquitto.8 $(DESTDIR)$(prefix)/share/man/man8/
+	for m in man/mosquitto_passwd.1:man1 man/mosquitto.conf.5:man5 man/mosquitto.8:man8; do \
+	    gzip -9n < $${m%%:*} > $(DESTDIR)$(prefix)/share/man/$${m##*:}/$$(basename $${m%%:*}).gz; done
+
+# A Debian package of this tree, built (unsigned) from a copy in $(DEB_WORK) so that neither
+# this folder nor its parent collect dpkg-buildpackage's by-products; the .deb ends up there.
+DEB_WORK ?= $(CURDIR)/$(BUILD)/deb
+deb: deps-test
+	rm -rf $(DEB_WORK) && mkdir -p $(DEB_WORK)/src
+	tar --exclude-vcs --exclude='./build*' --exclude='./obj-*' --exclude='./debian/$(DEB_PACKAGE)' \
+	    --exclude='./debian/.debhelper' --exclude='./debian/tmp' -cf - . | tar -xf - -C $(DEB_WORK)/src
+	cd $(DEB_WORK)/src && dpkg-buildpackage -b -uc -us -j$(JOBS)
+	@ls $(DEB_WORK)/*.deb
 
 bench: build
 	@bash scripts/bench.sh

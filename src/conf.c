@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_opts.h"
 #include "err.h"
@@ -304,6 +305,22 @@ static void *target(struct conf_parse *p, const struct conf_opt *o)
 
 /* ---- typed setters --------------------------------------------------------------------- */
 
+char *conf_abs_path(const struct conf *c, const char *path)
+{
+    char cwd[PATH_MAX];
+    char *out;
+
+    if (!c->abs_paths || path[0] == '/')
+        return strdup(path);
+    /* Relative to the directory the broker was started in, as both references read them;
+     * no realpath(): the file may not exist yet (a log or pid file). */
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return strdup(path);
+    if (asprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) == -1)
+        return NULL;
+    return out;
+}
+
 static int set_str(struct conf_parse *p, const struct conf_opt *o, char **field, char *args)
 {
     char *copy;
@@ -312,7 +329,7 @@ static int set_str(struct conf_parse *p, const struct conf_opt *o, char **field,
         return fail(p, ERR_CONF, "Error: Empty '%s' value in configuration.", p->keyword);
     if (o->max > 0 && (long long)strlen(args) > o->max)
         return fail(p, ERR_CONF, "Error: '%s' length must be <= %lld.", p->keyword, o->max);
-    copy = strdup(args);
+    copy = (o->flags & F_PATH) ? conf_abs_path(p->c, args) : strdup(args);
     if (copy == NULL)
         return nomem(p);
     free(*field);
@@ -816,7 +833,7 @@ int conf_opt_log_dest(struct conf_parse *p, const struct conf_opt *o, char *args
             return fail(p, ERR_CONF, "Error: Duplicate \"log_dest file\" value.");
         if (*skip_ws(args) == '\0')
             return fail(p, ERR_CONF, "Error: Empty \"log_dest file\" value in configuration.");
-        if ((c->log_file = strdup(skip_ws(args))) == NULL)
+        if ((c->log_file = conf_abs_path(c, skip_ws(args))) == NULL)
             return nomem(p);
         c->log_dest |= LOG_D_FILE;
         return ERR_OK;

@@ -179,6 +179,8 @@ struct conf {
     bool persistence_sync;           /* ours: fdatasync each batch before acknowledging */
     bool persistence_allow_damaged;  /* ours: start with what a damaged store still holds */
     bool daemon;                     /* -d */
+    bool abs_paths;                  /* set before parsing with -d: file names are made
+                                      * absolute, since the daemon changes to / */
     bool verbose;                    /* -v: log_type all */
     bool listeners_from_cmdline;     /* -p was given: conf listeners are ignored */
 
@@ -203,6 +205,9 @@ struct conf {
 };
 
 void conf_init(struct conf *c);      /* defaults */
+/* A malloc'd copy of path; when c->abs_paths is set and path is relative, prefixed with the
+ * current directory. NULL: out of memory. */
+char *conf_abs_path(const struct conf *c, const char *path);
 void conf_free(struct conf *c);
 /* Parses a file (and its include_dir files) into c. On error logs one line
  * "FILE:LINE: Error: <Mosquitto's wording>" and returns ERR_CONF (ERR_NOT_SUPPORTED for an
@@ -225,6 +230,8 @@ const char *conf_last_error(void);
 
 /* Frees what a bridge section owns (not b itself) and zeroes it. */
 void conf_bridge_clear(struct bridge_conf *b);
+/* True if two bridge sections configure the same thing (a reload changes nothing). */
+bool conf_bridge_equal(const struct bridge_conf *a, const struct bridge_conf *b);
 
 /* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
  * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries. */

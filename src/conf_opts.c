@@ -30,6 +30,7 @@
 #define BNUM 0, 0, F_NONE, conf_opt_bridge_number, NULL
 #define NUM(lo, hi, fl) (lo), (hi), (fl), NULL, NULL
 #define STR(maxlen) 0, (maxlen), F_NONE, NULL, NULL
+#define PATH 0, 0, F_PATH, NULL, NULL
 #define CUSTOM(fn) 0, 0, F_NONE, fn, NULL
 #define ANY SCOPE_NONE, 0
 #define UNSUP(harmless) SCOPE_NONE, 0, 0, 0, F_NONE, NULL, harmless
@@ -40,7 +41,7 @@
 const struct conf_opt conf_opts[] = {
 /*    keyword                           type           target / value rules */
     /* General options */
-    { "acl_file",                       T_STR,         S(acl_file), STR(0) },
+    { "acl_file",                       T_STR,         S(acl_file), PATH },
     { "allow_anonymous",                T_TRISTATE,    S(allow_anonymous), NUM(0, 0, F_NONE) },
     { "allow_duplicate_messages",       T_BOOL,        G(allow_duplicate_messages), NUM(0, 0, 0) },
     { "allow_zero_length_clientid",     T_BOOL,
@@ -80,17 +81,17 @@ const struct conf_opt conf_opts[] = {
     { "memory_limit",                   T_UNSUPPORTED, UNSUP("0") },
     { "message_size_limit",             T_UINT32,
         G(message_size_limit), NUM(0, MQTT_MAX_PAYLOAD, 0) },
-    { "password_file",                  T_STR,         S(password_file), STR(0) },
+    { "password_file",                  T_STR,         S(password_file), PATH },
     { "per_listener_settings",          T_CUSTOM,
         ANY, CUSTOM(conf_opt_per_listener_settings) },
     { "persistence",                    T_BOOL,        G(persistence), NUM(0, 0, 0) },
     { "persistence_allow_damaged",      T_BOOL,        G(persistence_allow_damaged), NUM(0, 0, 0) },
     { "persistence_file",               T_STR,         G(persistence_file), STR(0) },
-    { "persistence_location",           T_STR,         G(persistence_location), STR(0) },
+    { "persistence_location",           T_STR,         G(persistence_location), PATH },
     { "persistence_sync",               T_BOOL,        G(persistence_sync), NUM(0, 0, 0) },
     { "persistent_client_expiration",   T_DURATION,
         G(persistent_client_expiration), NUM(0, 0, 0) },
-    { "pid_file",                       T_STR,         G(pid_file), STR(0) },
+    { "pid_file",                       T_STR,         G(pid_file), PATH },
     { "plugin",                         T_UNSUPPORTED, UNSUP(NULL) },
     { "plugin_load",                    T_UNSUPPORTED, UNSUP(NULL) },
     { "plugin_opt_*",                   T_UNSUPPORTED, UNSUP(NULL) },
@@ -145,16 +146,16 @@ const struct conf_opt conf_opts[] = {
         LO(proxy_allow), CUSTOM(conf_opt_proxy_allow_from) },
 
     /* Listeners: certificate based TLS (see the status rules above) */
-    { "cafile",                         T_STR,         LO(cafile), STR(0) },
-    { "capath",                         T_STR,         L(capath), STR(0) },
-    { "certfile",                       T_STR,         L(certfile), STR(0) },
+    { "cafile",                         T_STR,         LO(cafile), PATH },
+    { "capath",                         T_STR,         L(capath), PATH },
+    { "certfile",                       T_STR,         L(certfile), PATH },
     { "ciphers",                        T_STR,         L(ciphers), STR(0) },
     { "ciphers_tls1.3",                 T_STR,         L(ciphers_tls13), STR(0) },
-    { "crlfile",                        T_STR,         L(crlfile), STR(0) },
+    { "crlfile",                        T_STR,         L(crlfile), PATH },
     { "dhparamfile",                    T_OBSOLETE,    ANY, NO },
     { "disable_client_cert_date_checks", T_BOOL,
         L(disable_client_cert_date_checks), NUM(0, 0, 0) },
-    { "keyfile",                        T_STR,         L(keyfile), STR(0) },
+    { "keyfile",                        T_STR,         L(keyfile), PATH },
     { "require_certificate",            T_BOOL,        L(require_certificate), NUM(0, 0, 0) },
     { "tls_engine",                     T_STR,         L(tls_engine), STR(0) },
     { "tls_engine_kpass_sha1",          T_UNSUPPORTED, UNSUP(NULL) },

@@ -38,7 +38,8 @@ enum conf_flag {
     F_NEG_MINUS1 = 2,    /* a negative value means -1 (unlimited) */
     F_CHECK_INT = 4,     /* T_IGNORED: the value must be an integer in min..max */
     F_CHECK_BOOL = 8,    /* T_IGNORED: the value must be a boolean */
-    F_CHECK_STR = 16     /* T_IGNORED: a value must be present */
+    F_CHECK_STR = 16,    /* T_IGNORED: a value must be present */
+    F_PATH = 32          /* T_STR: a file name, made absolute when the broker will chdir (-d) */
 };
 
 /* Context of the line being parsed. */

@@ -3,11 +3,13 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -23,7 +25,41 @@ static struct {
     FILE *file;
     bool syslog_open;
     bool in_hook;          /* a topic hook that logs must not recurse */
-} lg = { .types = LOG_T_ALL };
+    uid_t owner_uid;       /* log_set_owner(); (uid_t)-1: leave as created */
+    gid_t owner_gid;
+} lg = { .types = LOG_T_ALL, .owner_uid = (uid_t)-1, .owner_gid = (gid_t)-1 };
+
+void log_set_owner(uid_t uid, gid_t gid)
+{
+    lg.owner_uid = uid;
+    lg.owner_gid = gid;
+}
+
+/* Appends to path; a new file is created 0600 (Debian's mosquitto 2.0.11 and 2.1.2 both create
+ * theirs -rw------- owned by the user they run as) and handed to the run-as user. */
+static FILE *open_log_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f;
+
+    if (fd != -1) {
+        if (geteuid() == 0 && lg.owner_uid != (uid_t)-1 &&
+            fchown(fd, lg.owner_uid, lg.owner_gid) == -1) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return NULL;
+        }
+    } else if (errno == EEXIST) {
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    }
+    if (fd == -1)
+        return NULL;
+    f = fdopen(fd, "a");
+    if (f == NULL)
+        close(fd);
+    return f;
+}
 
 static int syslog_priority(unsigned type)
 {
@@ -98,7 +134,7 @@ static int apply(const struct conf *c)
     snprintf(lg.ts_format, sizeof(lg.ts_format), "%s",
              c->log_timestamp_format ? c->log_timestamp_format : "");
     if ((lg.dest & LOG_D_FILE) && c->log_file != NULL) {
-        lg.file = fopen(c->log_file, "a");
+        lg.file = open_log_file(c->log_file);
         if (lg.file == NULL) {
             lg.opened = false; /* report on stderr */
             log_err("Error: Unable to open log file %s for writing: %s.", c->log_file,

@@ -3,6 +3,8 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <sys/types.h>
+
 #include "conf.h"
 
 /* Writes one line of the given type (enum log_level bit), if that type is enabled. The format
@@ -14,6 +16,10 @@ void log_printf(unsigned type, const char *fmt, ...) __attribute__((format(print
 #define log_info(...) log_printf(LOG_T_INFO, __VA_ARGS__)
 #define log_debug(...) log_printf(LOG_T_DEBUG, __VA_ARGS__)
 
+/* Owner given to a log file that log_open()/log_reopen() creates while running as root: the
+ * user the broker drops to, so that a reopen after the drop (SIGHUP, logrotate) still works.
+ * A file that already exists keeps its owner. Default: none (-1). */
+void log_set_owner(uid_t uid, gid_t gid);
 /* Applies the log settings of c (opens the file, syslog). Returns 0 or ERR_SYS. */
 int log_open(const struct conf *c);
 void log_close(void);

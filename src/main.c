@@ -1,12 +1,15 @@
 /* main.c - command line, start-up (config, logging, listeners, privileges), the loop's timers
  * and signal handles, reload on SIGHUP, and a clean shutdown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 #include "packet.h"
 #include "persist.h"
 #include "log.h"
+#include "notify.h"
 #include "retain.h"
 #include "subs.h"
 #include "tls.h"
@@ -33,6 +37,19 @@ static uv_timer_t tick_timer;
 static uv_check_t flush_check;
 static uv_signal_t sig_int, sig_term, sig_hup, sig_usr1, sig_pipe_dummy;
 static int64_t next_sys_ms, next_expiry_ms;
+
+/* Who the broker runs as after start-up; resolved once, before any file is created, so that the
+ * log and pid files can be given to that user while the broker is still root. */
+static struct {
+    bool drop;                 /* false: not root, or `user root` / empty */
+    bool fallback;             /* the configured user does not exist: nobody */
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+} run_as;
+
+/* -d: write end of the pipe to the waiting parent; -1 once told, or without -d. */
+static int daemon_fd = -1;
 
 int64_t now_ms(void)
 {
@@ -122,6 +139,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static int load_config(struct conf *c, const struct args *a)
 {
     conf_init(c);
+    c->abs_paths = a->daemon;
     if (a->config != NULL && conf_parse_file(c, a->config) != 0)
         return -1;
     if (a->nports > 0) {
@@ -194,14 +212,18 @@ static void reload(void)
     struct args a = { .config = broker.conf_path };
     struct auth *na;
 
+    notify_reloading();
     log_notice("Reloading config.");
-    if (fresh == NULL)
+    if (fresh == NULL) {
+        notify_ready();
         return;
+    }
     /* Only what Mosquitto reloads: logging, password and ACL files. Listeners stay. */
     if (load_config(fresh, &a) != 0) {
         log_err("Error: Unable to reload configuration, keeping the old one.");
         conf_free(fresh);
         free(fresh);
+        notify_ready();
         return;
     }
     na = auth_load(conf_security(fresh, NULL));
@@ -228,8 +250,10 @@ static void reload(void)
     broker.conf->log_timestamp = fresh->log_timestamp;
     broker.conf->connection_messages = fresh->connection_messages;
     log_reopen(broker.conf);
+    bridge_reload(fresh); /* takes the bridge sections it uses out of fresh */
     conf_free(fresh);
     free(fresh);
+    notify_ready();
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -244,49 +268,140 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     }
     if (signum == SIGINT || signum == SIGTERM) {
+        notify_stopping();
         log_notice("mosquitto version %s terminating", VERSION);
         broker.shutting_down = true;
         uv_stop(broker.loop);
     }
 }
 
-static int drop_privileges(const struct conf *c)
+/* Fills run_as from the `user` option (default mosquitto; nobody when it does not exist), as
+ * Mosquitto does. Returns -1 when neither user exists. */
+static int resolve_user(const struct conf *c)
 {
     struct passwd *pw;
 
-    if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0')
-        return 0;
-    if (strcmp(c->user, "root") == 0)
+    run_as.drop = false;
+    if (geteuid() != 0 || c->user == NULL || c->user[0] == '\0' || strcmp(c->user, "root") == 0)
         return 0;
     pw = getpwnam(c->user);
-    if (pw == NULL) {
+    run_as.fallback = pw == NULL;
+    if (pw == NULL && (pw = getpwnam("nobody")) == NULL)
+        return -1;
+    run_as.drop = true;
+    run_as.uid = pw->pw_uid;
+    run_as.gid = pw->pw_gid;
+    snprintf(run_as.name, sizeof(run_as.name), "%s", pw->pw_name);
+    return 0;
+}
+
+static int drop_privileges(const struct conf *c)
+{
+    if (!run_as.drop)
+        return 0;
+    if (run_as.fallback)
         log_warn("Warning: Unable to drop privileges to '%s' because this user does not exist. "
                  "Trying 'nobody' instead.", c->user);
-        pw = getpwnam("nobody");
-        if (pw == NULL) {
-            log_err("Error: Unable to drop privileges to 'nobody'.");
-            return -1;
-        }
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-        setuid(pw->pw_uid) == -1) {
-        log_err("Error: Unable to drop privileges to '%s': %s.", pw->pw_name, strerror(errno));
+    if (initgroups(run_as.name, run_as.gid) == -1 || setgid(run_as.gid) == -1 ||
+        setuid(run_as.uid) == -1) {
+        log_err("Error: Unable to drop privileges to '%s': %s.", run_as.name, strerror(errno));
         return -1;
     }
     return 0;
 }
 
+/* Written while still root and given to the run-as user (as both references leave it: 0644,
+ * owned by that user), so the broker can remove it at exit. Written to a temporary name and
+ * renamed, so a reader never sees it empty or still root's. */
 static int write_pid_file(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char tmp[PATH_MAX];
+    char text[32];
+    int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+    int fd = -1;
 
-    if (f == NULL) {
-        log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
-        return -1;
+    if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        goto fail;
     }
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd == -1)
+        goto fail;
+    if (run_as.drop && fchown(fd, run_as.uid, run_as.gid) == -1)
+        goto fail;
+    if (write(fd, text, (size_t)len) != len || close(fd) == -1) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) == -1)
+        goto fail;
     return 0;
+fail:
+    log_err("Error: Unable to write pid file %s: %s.", path, strerror(errno));
+    if (fd != -1)
+        close(fd);
+    unlink(tmp);
+    return -1;
+}
+
+/* -d: forks; the parent waits on a pipe and exits with the child's verdict: 0 once the child
+ * says it serves, else the child's exit code (1 if it vanished without one) and a line on
+ * stderr. Both references' parent always exits 0, and, like theirs, our daemon writes nothing
+ * to the terminal (its stdio is /dev/null from the fork on; errors go to the log file). */
+static int daemonize(void)
+{
+    int fds[2];
+    int null;
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) == -1)
+        return -1;
+    pid = fork();
+    if (pid == -1)
+        return -1;
+    if (pid > 0) {
+        char verdict;
+        ssize_t n;
+        int status, code = 1;
+
+        close(fds[1]);
+        do
+            n = read(fds[0], &verdict, 1);
+        while (n == -1 && errno == EINTR);
+        if (n == 1)
+            _exit(0);
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+            code = WEXITSTATUS(status);
+        fprintf(stderr, "Error: The broker did not start in the background (exit code %d); "
+                        "see its log.\n", code);
+        _exit(code);
+    }
+    close(fds[0]);
+    daemon_fd = fds[1];
+    if (setsid() == -1 || chdir("/") == -1)
+        return -1;
+    null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null != -1) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    return 0;
+}
+
+/* Tells the -d parent that the broker serves. */
+static void daemon_ready(void)
+{
+    ssize_t n;
+
+    if (daemon_fd == -1)
+        return;
+    n = write(daemon_fd, "", 1); /* fails only if the parent is gone: nobody to tell */
+    (void)n;
+    close(daemon_fd);
+    daemon_fd = -1;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -335,6 +450,12 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     broker.conf = &conf;
     broker.conf_path = a.config;
+    if (a.daemon && a.config != NULL) {
+        /* The reload after the daemon's chdir("/") must find the same file. */
+        static char abs_config[PATH_MAX];
+        if (realpath(a.config, abs_config) != NULL)
+            broker.conf_path = abs_config;
+    }
     if (load_config(&conf, &a) != 0) {
         conf_free(&conf);
         return EXIT_CONFIG;
@@ -344,10 +465,16 @@ int main(int argc, char **argv)
         conf_free(&conf);
         return 0;
     }
-    if (conf.daemon && daemon(0, 0) == -1) {
+    if (resolve_user(&conf) != 0) {
+        fprintf(stderr, "Error: Unable to drop privileges to 'nobody'.\n");
+        return 1;
+    }
+    if (conf.daemon && daemonize() == -1) {
         fprintf(stderr, "Error: Unable to fork: %s.\n", strerror(errno));
         return 1;
     }
+    if (run_as.drop)
+        log_set_owner(run_as.uid, run_as.gid);
     if (log_open(&conf) != 0)
         return 1;
     log_notice("mosquitto version %s starting", VERSION);
@@ -381,16 +508,12 @@ int main(int argc, char **argv)
         return 1;
     uv_signal_init(broker.loop, &sig_usr1);
     uv_signal_start(&sig_usr1, on_signal, SIGUSR1);
-    if (listener_open_all() != 0)
-        return 1;
-    if (ws_init() != 0)
-        return 1;
+    /* Before the listeners: whoever sees the port open finds the pid file too. */
     if (conf.pid_file != NULL && write_pid_file(conf.pid_file) != 0)
         return 1;
-    if (drop_privileges(&conf) != 0)
-        return 1;
-    if (persist_init() != 0)
-        return 1;
+    if (listener_open_all() != 0 || ws_init() != 0 || drop_privileges(&conf) != 0 ||
+        persist_init() != 0)
+        goto start_failed;
 
     uv_check_init(broker.loop, &flush_check);
     uv_check_start(&flush_check, on_check);
@@ -398,9 +521,11 @@ int main(int argc, char **argv)
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
     next_sys_ms = now_ms();
     sys_init();
-    if (bridge_start_all() != 0)
-        return 1;
+    if (bridge_start_all() != 0 || notify_watchdog_start(broker.loop) != 0)
+        goto start_failed;
     log_notice("mosquitto version %s running", VERSION);
+    notify_ready();
+    daemon_ready();
 
     uv_run(broker.loop, UV_RUN_DEFAULT);
 
@@ -410,4 +535,9 @@ int main(int argc, char **argv)
     log_close();
     conf_free(&conf);
     return 0;
+
+start_failed:
+    if (conf.pid_file != NULL)
+        unlink(conf.pid_file); /* a pid file must not outlive the process it names */
+    return 1;
 }

@@ -83,7 +83,7 @@ class Broker:
 
     def __init__(self, config="", listener=True, logging=True, anonymous=True, args=None,
                  tmpdir=None, port=None, use_config=True, listener_config="", nofile=None,
-                 binary=None):
+                 binary=None, env=None):
         self.binary = binary or BIN  # e.g. DEBIAN_BIN for interoperability tests
         self.tmp = tmpdir or make_tmpdir()
         self._own_tmp = tmpdir is None
@@ -94,6 +94,7 @@ class Broker:
         self.err_path = os.path.join(self.tmp, "stderr.txt")
         self.proc = None
         self.args = list(args or [])
+        self.env = dict(env or {})       # added to the environment (NOTIFY_SOCKET, ...)
         lines = []
         if logging:
             lines += ["log_dest file %s" % self.log_path, "log_type all"]
@@ -124,7 +125,8 @@ class Broker:
             def limit():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=limit)
+                                     stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=limit,
+                                     env=dict(os.environ, **self.env))
         if wait:
             self.wait_ready(timeout)
         return self
