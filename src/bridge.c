@@ -236,6 +236,23 @@ static void on_restart_timer(uv_timer_t *t)
         connect_now(b);
 }
 
+static int set_identity(struct bridge *b);
+
+static void apply_pending(struct bridge *b)
+{
+    log_notice("Bridge %s: applying the reloaded configuration.", b->conf->name);
+    conf_bridge_clear(b->conf);
+    free(b->conf);
+    b->conf = b->pending;
+    b->pending = NULL;
+    b->addr_idx = b->conf->naddrs - 1; /* the caller moves on to the first address */
+    if (set_identity(b) != 0) {
+        log_err("Error: Bridge %s: out of memory applying the new configuration.",
+                b->conf->name);
+        b->removed = true;
+    }
+}
+
 /* A connection attempt ended (refused, failed, or a connection that was up went down). */
 static void schedule_next(struct bridge *b)
 {
@@ -249,12 +266,8 @@ static void schedule_next(struct bridge *b)
         return;
     }
     if (b->pending != NULL) {
-        /* bridge_reload_type lazy: the new settings take effect at this reconnection. */
-        log_notice("Bridge %s: applying the reloaded configuration.", bc->name);
-        conf_bridge_clear(b->conf);
-        free(b->conf);
-        b->conf = b->pending;
-        b->pending = NULL;
+        /* A reloaded configuration takes effect at this reconnection (bridge_reload_type). */
+        apply_pending(b);
         bc = b->conf;
     }
     /* The next address, whatever happened: a dead main address is tried again in turn. */
@@ -756,15 +769,18 @@ static int make_session(struct bridge *b, const char *lid)
     return 0;
 }
 
-static struct bridge *bridge_new(struct bridge_conf *bc)
+/* Ids, notification topic, connection policy and local session from b->conf (at start, and
+ * when a reloaded configuration takes over). Returns 0 or -1 (out of memory). */
+static int set_identity(struct bridge *b)
 {
-    struct bridge *b = calloc(1, sizeof(*b));
+    const struct bridge_conf *bc = b->conf;
     char host[256] = "localhost";
     char *lid = NULL;
+    int rc = -1;
 
-    if (b == NULL)
-        return NULL;
-    b->conf = bc;
+    free(b->remote_id);
+    free(b->state_topic);
+    b->state_topic = NULL;
     gethostname(host, sizeof(host) - 1);
     b->remote_id = bc->remote_clientid != NULL ? strdup(bc->remote_clientid)
                                                : dup_printf("%s.%s", host, bc->name);
@@ -784,12 +800,28 @@ static struct bridge *bridge_new(struct bridge_conf *bc)
     b->listener.fd = -1;
     b->listener.auth = &open_auth;
     snprintf(b->listener.name, sizeof(b->listener.name), "bridge %s", bc->name);
-    if (lid == NULL || b->state_topic == NULL || make_session(b, lid) != 0) {
-        free(lid);
+    if (lid != NULL && b->state_topic != NULL) {
+        if (b->s != NULL && strcmp(b->s->id, lid) != 0 && b->s->client == NULL) {
+            session_free(b->s); /* renamed: the old local session goes */
+            b->s = NULL;
+        }
+        rc = make_session(b, lid);
+    }
+    free(lid);
+    return rc;
+}
+
+static struct bridge *bridge_new(struct bridge_conf *bc)
+{
+    struct bridge *b = calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->conf = bc;
+    if (set_identity(b) != 0) {
         bridge_free(b);
         return NULL;
     }
-    free(lid);
     uv_timer_init(broker.loop, &b->timer);
     b->timer.data = b;
     return b;
@@ -920,7 +952,113 @@ void bridge_free_all(void)
     scratch_cap = 0;
 }
 
+/* Ends b's connection now (a reload): DISCONNECT, then the usual close path. */
+static void drop_connection(struct bridge *b, const char *why)
+{
+    struct client *c = b->c;
+
+    if (c == NULL)
+        return;
+    log_debug("Bridge %s sending DISCONNECT", local_id(b));
+    c->disconnect_sent = true;
+    if (c->stage == STAGE_MQTT)
+        mqtt_encode_disconnect(&c->out, c->version, 0, NULL);
+    client_close(c, why);
+}
+
+static void remove_bridge(struct bridge *b)
+{
+    log_notice("Bridge %s removed by the reloaded configuration.", b->conf->name);
+    b->removed = true;
+    uv_timer_stop(&b->timer);
+    if (b->gai != NULL) {
+        b->gai->data = NULL;
+        uv_cancel((uv_req_t *)b->gai);
+        b->gai = NULL;
+    }
+    drop_connection(b, "bridge removed");
+    b->state = B_STOPPED;
+    if (b->s != NULL && b->s->client == NULL) {
+        session_free(b->s);
+        b->s = NULL;
+    }
+}
+
+/* A changed section: now (bridge_reload_type immediate) or at the next reconnection (lazy). */
+static void change_bridge(struct bridge *b, struct bridge_conf *bc)
+{
+    if (b->pending != NULL) {
+        conf_bridge_clear(b->pending);
+        free(b->pending);
+    }
+    b->pending = bc;
+    if (!bc->reload_immediate && (b->state == B_CONNECTED || b->state == B_CONNECTING
+                                  || b->state == B_RESOLVING))
+        return; /* lazy: schedule_next() applies it */
+    if (b->c != NULL) {
+        b->quick_restart = true;
+        drop_connection(b, "bridge reloaded");
+    } else if (b->state == B_IDLE || b->state == B_STOPPED) {
+        uv_timer_stop(&b->timer);
+        apply_pending(b);
+        b->addr_idx = 0;
+        b->state = B_IDLE;
+        if (!b->removed && b->conf->start_type != BRIDGE_START_LAZY)
+            connect_now(b);
+    }
+    /* B_RESOLVING with immediate: the look-up's connection is dropped when it comes */
+}
+
 void bridge_reload(struct conf *fresh)
 {
-    (void)fresh; /* see bridge_reload below the first milestone */
+    size_t n = nbridges;
+
+    for (size_t i = 0; i < n; i++) {
+        struct bridge *b = bridges[i];
+        struct bridge_conf *nc = NULL;
+        if (b->removed)
+            continue;
+        for (size_t j = 0; j < fresh->bridge_count; j++) {
+            if (fresh->bridges[j].name != NULL && strcmp(fresh->bridges[j].name, b->conf->name) == 0)
+                nc = &fresh->bridges[j];
+        }
+        if (nc == NULL) {
+            remove_bridge(b);
+        } else if (!conf_bridge_equal(b->pending != NULL ? b->pending : b->conf, nc)) {
+            struct bridge_conf *bc = malloc(sizeof(*bc));
+            if (bc == NULL)
+                continue;
+            *bc = *nc;
+            memset(nc, 0, sizeof(*nc));
+            change_bridge(b, bc);
+        } else {
+            conf_bridge_clear(nc); /* unchanged: marks it as handled */
+        }
+    }
+    for (size_t j = 0; j < fresh->bridge_count; j++) {
+        struct bridge_conf *nc = &fresh->bridges[j], *bc;
+        struct bridge **grown;
+        if (nc->name == NULL)
+            continue;
+        if ((bc = malloc(sizeof(*bc))) == NULL
+            || (grown = realloc(bridges, (nbridges + 1) * sizeof(*grown))) == NULL) {
+            free(bc);
+            continue;
+        }
+        bridges = grown;
+        *bc = *nc;
+        memset(nc, 0, sizeof(*nc));
+        if (open_auth == NULL
+            && (open_auth = auth_load(&(struct security_conf){ .allow_anonymous = 1 })) == NULL) {
+            conf_bridge_clear(bc);
+            free(bc);
+            continue;
+        }
+        if ((bridges[nbridges] = bridge_new(bc)) == NULL) {
+            log_err("Error: Unable to start bridge: out of memory.");
+            continue;
+        }
+        log_notice("Bridge %s added by the reloaded configuration.", bc->name);
+        start(bridges[nbridges++]);
+    }
 }

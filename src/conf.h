@@ -223,6 +223,8 @@ const char *conf_last_error(void);
 
 /* Frees what a bridge section owns (not b itself) and zeroes it. */
 void conf_bridge_clear(struct bridge_conf *b);
+/* True if two bridge sections configure the same thing (a reload changes nothing). */
+bool conf_bridge_equal(const struct bridge_conf *a, const struct bridge_conf *b);
 
 /* True if a PROXY header may be accepted from peer sa on listener l (proxy_protocol_allow_from;
  * no list = anyone). An IPv4-mapped IPv6 peer matches IPv4 entries. */

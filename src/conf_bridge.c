@@ -533,3 +533,43 @@ void conf_bridge_clear(struct bridge_conf *b)
     }
     memset(b, 0, sizeof(*b));
 }
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool conf_bridge_equal(const struct bridge_conf *a, const struct bridge_conf *b)
+{
+#define SAME(f) (a->f == b->f)
+#define SAME_STR(f) str_eq(a->f, b->f)
+    if (!SAME(naddrs) || !SAME(ntopics))
+        return false;
+    for (size_t i = 0; i < a->naddrs; i++) {
+        if (!str_eq(a->addrs[i].host, b->addrs[i].host) || a->addrs[i].port != b->addrs[i].port)
+            return false;
+    }
+    for (size_t i = 0; i < a->ntopics; i++) {
+        const struct bridge_topic *x = &a->topics[i], *y = &b->topics[i];
+        if (x->dir != y->dir || x->qos != y->qos || !str_eq(x->local_filter, y->local_filter)
+            || !str_eq(x->remote_filter, y->remote_filter)
+            || !str_eq(x->local_prefix, y->local_prefix))
+            return false;
+    }
+    return SAME_STR(name) && SAME(protocol_version) && SAME(clean) && SAME(local_clean)
+        && SAME_STR(remote_clientid) && SAME_STR(local_clientid) && SAME_STR(remote_username)
+        && SAME_STR(remote_password) && SAME_STR(local_username) && SAME_STR(local_password)
+        && SAME(keepalive) && SAME(idle_timeout) && SAME(start_type) && SAME(threshold)
+        && SAME(restart_base) && SAME(restart_cap) && SAME(round_robin) && SAME(try_private)
+        && SAME(notifications) && SAME(notifications_local_only) && SAME_STR(notification_topic)
+        && SAME(attempt_unsubscribe) && SAME(outgoing_retain) && SAME(max_packet_size)
+        && SAME(max_topic_alias) && SAME(receive_maximum) && SAME(session_expiry)
+        && SAME_STR(bind_address) && SAME(reload_immediate) && SAME(tcp_ka_idle)
+        && SAME(tcp_ka_interval) && SAME(tcp_ka_count) && SAME(tcp_user_timeout)
+        && SAME_STR(cafile) && SAME_STR(capath) && SAME_STR(certfile) && SAME_STR(keyfile)
+        && SAME_STR(tls_version) && SAME_STR(alpn) && SAME_STR(identity) && SAME_STR(psk)
+        && SAME_STR(ciphers) && SAME_STR(ciphers_tls13) && SAME(insecure)
+        && SAME(require_ocsp) && SAME(tls_use_os_certs);
+#undef SAME
+#undef SAME_STR
+}

@@ -237,6 +237,7 @@ static void reload(void)
     broker.conf->log_timestamp = fresh->log_timestamp;
     broker.conf->connection_messages = fresh->connection_messages;
     log_reopen(broker.conf);
+    bridge_reload(fresh); /* takes the bridge sections it uses out of fresh */
     conf_free(fresh);
     free(fresh);
     notify_ready();

@@ -326,6 +326,62 @@ class BridgeTest(BridgeBase):
                 local.wait_log(r"Bridge b1 has been idle for 2 seconds, disconnecting\.",
                                timeout=6)
 
+    # ---- SIGHUP --------------------------------------------------------------------------
+
+    def test_sighup_adds_changes_and_removes_bridges(self):
+        """As 2.1.2 (observed): a reload starts new sections, stops removed ones, and applies a
+        changed one at its next reconnection (bridge_reload_type lazy, the default) or at once
+        (immediate, where 2.1.2 logs "Bridge local.<id> sending DISCONNECT")."""
+        remote = self.broker()
+        local = self.broker(bridge_conf(remote.port, ["a/# out 1"], name="keep") +
+                            bridge_conf(remote.port, ["b/# out 1"], name="gone"))
+        wait_until(lambda: len(re.findall(r"Received (UN)?SUBACK from local\.", local.log_text()))
+                   >= 2, 10, what="both bridges up")
+        with remote.client("rs") as rs:
+            rs.subscribe("#", 1)
+            conf = local.config
+            body = (bridge_conf(remote.port, ["c/# out 1"], name="keep",
+                                extra="bridge_reload_type immediate") +
+                    bridge_conf(remote.port, ["d/# out 1"], name="new"))
+            local.config = conf[:conf.index("connection keep")] + body + \
+                conf[conf.index("listener "):]
+            local.write_config()
+            # After a reload the log file may not reopen as the unprivileged user (a known
+            # problem of the log module): read both the file and stderr.
+            text = lambda: local.log_text() + "\n" + local.output()
+            mark = len(text())
+            local.signal(signal.SIGHUP)
+            for rx in (r"Bridge gone removed by the reloaded configuration\.",
+                       r"Bridge new added by the reloaded configuration\.",
+                       r"Bridge keep: applying the reloaded configuration\."):
+                local.wait_log(rx, since=mark, source=text)
+            wait_until(lambda: len(re.findall(r"Received (UN)?SUBACK from local\.",
+                                              text()[mark:])) >= 2, 10,
+                       what="the changed and the new bridge up")
+            with local.client("lp") as lp:
+                for t in ("a/1", "b/1", "c/1", "d/1"):
+                    lp.publish(t, t.encode(), qos=1)
+            got = sorted(self.collect(rs, 2, timeout=5))
+            self.assertEqual(got, [b"c/1", b"d/1"])
+            self.assertTrue(rs.no_packet(0.5))
+
+    def test_sighup_lazy_change_waits_for_reconnection(self):
+        remote = self.broker()
+        local = self.broker(bridge_conf(remote.port, ["a/# out 1"]))
+        self.bridged(remote, local)
+        with remote.client("rs") as rs:
+            rs.subscribe("#", 1)
+            local.config = local.config.replace("topic a/# out 1", "topic z/# out 1")
+            local.write_config()
+            text = lambda: local.log_text() + "\n" + local.output()
+            mark = len(text())
+            local.signal(signal.SIGHUP)
+            local.wait_log("Reloading config", since=mark, source=text)
+            with local.client("lp") as lp:
+                lp.publish("a/1", b"old", qos=1)
+            self.assertEqual(self.collect(rs, 1, timeout=5), [b"old"])   # still the old map
+            self.assertNotIn("applying the reloaded configuration", text()[mark:])
+
     # ---- protocol versions, loops ----------------------------------------------------------
 
     def test_protocol_versions(self):
