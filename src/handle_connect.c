@@ -160,6 +160,10 @@ static uint8_t read_connect_props(struct client *c, const struct mqtt_connect *c
     c->out_recv_max = 65535;
     if (c->version != MQTT_V5)
         return 0;
+    /* MQTT 5.0 3.1.2.11.10: Authentication Data without an Authentication Method. */
+    if (mqtt_props_find(ck->props, PROP_AUTHENTICATION_DATA, &p) &&
+        !mqtt_props_find(ck->props, PROP_AUTHENTICATION_METHOD, &p))
+        return RC_PROTOCOL_ERROR;
     if (mqtt_props_find(ck->props, PROP_SESSION_EXPIRY_INTERVAL, &p))
         *session_expiry = p.num;
     if (mqtt_props_find(ck->props, PROP_RECEIVE_MAXIMUM, &p))
@@ -273,7 +277,10 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
                   ck.client_id.p);
     rc = read_connect_props(c, &ck, &session_expiry);
     if (rc != 0)
-        return refuse(c, c->version, rc, "not authorised");
+        return refuse(c, c->version, rc,
+                      rc == RC_PROTOCOL_ERROR ? "protocol error"
+                      : "used disallowed feature (QoS too high, retain not supported, or bad AUTH "
+                        "method)"); /* 2.1.2's wording for an unknown method */
 
     /* Keep alive: v5 gets the server's value in CONNACK; 3.x clients asking for more than
      * max_keepalive (or for none when a maximum is set) are refused, as Mosquitto does. */

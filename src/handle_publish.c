@@ -98,6 +98,7 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     char *topic = stack_topic;
     struct buf tmp;
     struct mqtt_bin props;
+    struct mqtt_prop sid;
     int64_t expiry;
     struct msg *m;
 
@@ -107,6 +108,9 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         return client_protocol_error(c, RC_QOS_NOT_SUPPORTED, "protocol error");
     if (p.retain && !broker.conf->retain_available)
         return client_protocol_error(c, RC_RETAIN_NOT_SUPPORTED, "protocol error");
+    /* A Subscription Identifier is the server's to send [MQTT-3.3.4-6]. */
+    if (c->version == MQTT_V5 && mqtt_props_find(p.props, PROP_SUBSCRIPTION_IDENTIFIER, &sid))
+        return client_protocol_error(c, RC_PROTOCOL_ERROR, "protocol error");
     rc = resolve_alias(c, &p);
     if (rc != 0)
         return client_protocol_error(c, rc, "protocol error");

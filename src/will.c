@@ -36,7 +36,9 @@ void will_clear(struct client *c)
 
 static void publish_will(struct msg *m, struct auth *a, const char *id, const char *username)
 {
-    if (!auth_check_acl(a, id, username, m->topic, ACL_WRITE))
+    /* $SYS belongs to the broker: a will there is dropped, as 2.1.2 does (will/v5/will-topic-sys). */
+    if (strncmp(m->topic, "$SYS/", 5) == 0 || strcmp(m->topic, "$SYS") == 0 ||
+        !auth_check_acl(a, id, username, m->topic, ACL_WRITE))
         return;
     deliver_publish(m, NULL);
 }

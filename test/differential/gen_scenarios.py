@@ -484,5 +484,695 @@ def cli_area():
     ]
 
 
+# ---- retained messages -----------------------------------------------------------------------
+
+@area("retain")
+def retain_area():
+    out = []
+    for p in ALL:
+        v = PROTOS[p]
+        for q in (0, 1, 2):
+            for sq in (0, 1, 2):
+                st = [C("a", proto=p), PUB("a", "r/t", "kept", qos=q, retain=True, mid=2)]
+                if q == 1:
+                    st += [R("a")]
+                if q == 2:
+                    st += [R("a"), S("a", "pubrel", mid=2), R("a")]
+                st += [C("s", proto=p), SUB("s", "r/t", sq), R("s", 2), D("s")]
+                out.append(sc("retain/%s/q%d-then-sub-q%d" % (v, q, sq), st))
+        out += [
+            sc("retain/%s/clear-with-empty" % v,
+               [C("a", proto=p), PUB("a", "r/t", "x", retain=True), PUB("a", "r/t", "", retain=True),
+                D("a"), C("s", proto=p), SUB("s", "r/t", 0), R("s"), D("s")]),
+            sc("retain/%s/replace" % v,
+               [C("a", proto=p), PUB("a", "r/t", "old", retain=True),
+                PUB("a", "r/t", "new", retain=True), D("a"), C("s", proto=p), SUB("s", "r/t", 0),
+                R("s", 2), D("s")]),
+            sc("retain/%s/wildcard-one-match" % v,
+               [C("a", proto=p), PUB("a", "r/x/t", "x", retain=True), PUB("a", "q/t", "y", retain=True),
+                D("a"), C("s", proto=p), SUB("s", "r/+/t", 0), R("s", 2), D("s")]),
+            sc("retain/%s/wildcard-three-matches" % v,
+               [C("a", proto=p)] + [PUB("a", "w/%d" % i, "m%d" % i, retain=True) for i in range(3)] +
+               [D("a"), C("s", proto=p), SUB("s", "w/#", 0), R("s"), D("s", sort=True)]),
+            sc("retain/%s/live-delivery-flag" % v,
+               [C("s", proto=p), SUB("s", "r/t", 0), R("s"), C("a", proto=p),
+                PUB("a", "r/t", "x", retain=True), R("s"), D("s")]),
+            sc("retain/%s/resubscribe-gets-it-again" % v,
+               [C("a", proto=p), PUB("a", "r/t", "x", retain=True), D("a"), C("s", proto=p),
+                SUB("s", "r/t", 0), R("s", 2), SUB("s", "r/t", 0, mid=2), R("s", 2), D("s")]),
+            sc("retain/%s/empty-payload-not-stored" % v,
+               [C("a", proto=p), PUB("a", "r/e", "", retain=True), D("a"), C("s", proto=p),
+                SUB("s", "r/e", 0), R("s"), D("s")]),
+            sc("retain/%s/hash-matches-parent" % v,
+               [C("a", proto=p), PUB("a", "r", "parent", retain=True), D("a"), C("s", proto=p),
+                SUB("s", "r/#", 0), R("s", 2), D("s")]),
+            sc("retain/%s/sys-not-matched-by-plus" % v,
+               [C("s", proto=p), SUB("s", "+/broker/version", 0), R("s"), D("s")]),
+        ]
+    out += [
+        sc("retain/v5/rh1-resubscribe-no-retained",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True), D("a"), C("s", proto=V5),
+            SUB("s", "r/t", 0x10), R("s", 2), SUB("s", "r/t", 0x10, mid=2), R("s"), D("s")]),
+        sc("retain/v5/rh2-never",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True), D("a"), C("s", proto=V5),
+            SUB("s", "r/t", 0x20), R("s"), D("s")]),
+        sc("retain/v5/properties-kept",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True,
+                                  properties=[["content_type", "text/plain"],
+                                              ["user_property", ["k", "v"]],
+                                              ["response_topic", "resp"],
+                                              ["correlation_data", "cd"],
+                                              ["payload_format", 1]]),
+            D("a"), C("s", proto=V5), SUB("s", "r/t", 0), R("s", 2), D("s")]),
+        sc("retain/v5/expired-before-subscribe",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True, properties=[["message_expiry", 1]]),
+            D("a"), SLEEP(2.2), C("s", proto=V5), SUB("s", "r/t", 0), R("s"), D("s")]),
+        sc("retain/v5/subscription-id-on-retained",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True), D("a"), C("s", proto=V5),
+            SUB("s", "r/t", 0, properties=[["subscription_id", 9]]), R("s", 2), D("s")]),
+        sc("retain/v311/retain-available-false-sub",
+           [C("s"), SUB("s", "r/t", 0), R("s"), D("s")], config="retain_available false"),
+        sc("retain/v311/retained-from-v5-to-v311",
+           [C("a", proto=V5), PUB("a", "r/t", "x", retain=True, properties=[["user_property", ["k", "v"]]]),
+            D("a"), C("s"), SUB("s", "r/t", 1), R("s", 2), D("s")]),
+    ]
+    return out
+
+
+# ---- wills -------------------------------------------------------------------------------------
+
+@area("will")
+def will_area():
+    out = []
+    for p in ALL:
+        v = PROTOS[p]
+        for q in (0, 1, 2):
+            out.append(sc("will/%s/abrupt-close-q%d" % (v, q),
+                          [C("s", proto=p), SUB("s", "w/#", 2), R("s"),
+                           C("a", proto=p, will_topic="w/a", will_payload="gone", will_qos=q),
+                           CLOSE("a"), R("s"), D("s")]))
+        out += [
+            sc("will/%s/clean-disconnect-no-will" % v,
+               [C("s", proto=p), SUB("s", "w/#", 0), R("s"),
+                C("a", proto=p, will_topic="w/a", will_payload="gone"), DISC("a"), CLOSE("a"),
+                QUIET("s", 0.5)]),
+            sc("will/%s/retained-will" % v,
+               [C("a", proto=p, will_topic="w/r", will_payload="gone", will_retain=True),
+                CLOSE("a"), C("s", proto=p), SUB("s", "w/r", 1), R("s", 2), D("s")]),
+            sc("will/%s/takeover-sends-will" % v,
+               [C("s", proto=p), SUB("s", "w/#", 0), R("s"),
+                C("a", proto=p, id="same", will_topic="w/a", will_payload="gone"),
+                C("b", proto=p, id="same"), R("a"), R("s"), D("s")]),
+            sc("will/%s/keepalive-timeout-sends-will" % v,
+               [C("s", proto=p), SUB("s", "w/#", 0), R("s"),
+                C("a", proto=p, keepalive=1, will_topic="w/a", will_payload="late"),
+                R("s", timeout=5), R("a", timeout=3)],
+               log=LOG_CONN),
+            sc("will/%s/oversize-will" % v,
+               [C("a", proto=p, will_topic="w/a", will_payload={"len": 50})],
+               config="message_size_limit 20"),
+            sc("will/%s/will-topic-sys" % v,
+               [C("s", proto=p), SUB("s", "$SYS/w", 0), R("s"),
+                C("a", proto=p, will_topic="$SYS/w", will_payload="x"), CLOSE("a"), QUIET("s", 0.5)]),
+            sc("will/%s/will-qos2-max-qos-1" % v,
+               [C("a", proto=p, will_topic="w/a", will_payload="x", will_qos=2)],
+               listener_config="max_qos 1"),
+            sc("will/%s/will-retain-unavailable" % v,
+               [C("a", proto=p, will_topic="w/a", will_payload="x", will_retain=True)],
+               config="retain_available false"),
+            sc("will/%s/protocol-error-sends-will" % v,
+               [C("s", proto=p), SUB("s", "w/#", 0), R("s"),
+                C("a", proto=p, will_topic="w/a", will_payload="bad"), HEX("a", "f000"), R("a"),
+                R("s"), D("s")]),
+        ]
+    out += [
+        sc("will/v5/disconnect-with-will-0x04",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="gone"), DISC("a", reason=0x04),
+            R("s"), D("s")]),
+        sc("will/v5/delay-2s",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="late",
+              will_properties=[["will_delay", 2]], properties=[["session_expiry", 60]]),
+            CLOSE("a"), QUIET("s", 0.8), R("s", timeout=4), D("s")]),
+        sc("will/v5/delay-reconnect-cancels",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, id="wd", will_topic="w/a", will_payload="late",
+              will_properties=[["will_delay", 2]], properties=[["session_expiry", 60]]),
+            CLOSE("a"), C("b", proto=V5, id="wd", clean=False, properties=[["session_expiry", 60]]),
+            QUIET("s", 2.8)]),
+        sc("will/v5/delay-longer-than-session",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="late",
+              will_properties=[["will_delay", 30]], properties=[["session_expiry", 1]]),
+            CLOSE("a"), QUIET("s", 0.5), R("s", timeout=4), D("s")]),
+        sc("will/v5/delay-session-expiry-0",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="now",
+              will_properties=[["will_delay", 30]]),
+            CLOSE("a"), R("s"), D("s")]),
+        sc("will/v5/takeover-with-delay",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, id="tk", will_topic="w/a", will_payload="late",
+              will_properties=[["will_delay", 30]], properties=[["session_expiry", 60]]),
+            C("b", proto=V5, id="tk", clean=False, properties=[["session_expiry", 60]]), R("a"),
+            QUIET("s", 0.8)]),
+        sc("will/v5/properties-forwarded",
+           [C("s", proto=V5), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="x",
+              will_properties=[["content_type", "text/plain"], ["response_topic", "r/t"],
+                               ["correlation_data", "cd"], ["user_property", ["k", "v"]],
+                               ["payload_format", 1], ["message_expiry", 100]]),
+            CLOSE("a"), R("s"), D("s")]),
+        sc("will/v5/to-v311-subscriber",
+           [C("s"), SUB("s", "w/#", 1), R("s"),
+            C("a", proto=V5, will_topic="w/a", will_payload="x", will_qos=1,
+              will_properties=[["user_property", ["k", "v"]]]),
+            CLOSE("a"), R("s"), D("s")]),
+        sc("will/v5/acl-denied-will",
+           [C("s", proto=V5, username="bob", password="builder"), SUB("s", "w/#", 0), R("s"),
+            C("a", proto=V5, username="alice", password="secret", will_topic="w/a",
+              will_payload="x"), CLOSE("a"), QUIET("s", 0.5)],
+           config="password_file {dir}/pw\nacl_file {dir}/acl", files={
+               "pw": PWFILE, "acl": "user alice\ntopic read w/#\nuser bob\ntopic read w/#\n"}),
+    ]
+    return out
+
+
+# ---- sessions and takeover ---------------------------------------------------------------------
+
+@area("session")
+def session_area():
+    out = []
+    for p in ALL:
+        v = PROTOS[p]
+        for q in (0, 1, 2):
+            out.append(sc("session/%s/offline-queue-q%d" % (v, q),
+                          [C("s", id="sess", proto=p, clean=False,
+                             **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                           SUB("s", "q/t", 2), R("s"), DISC("s"), CLOSE("s"),
+                           C("a", proto=p), PUB("a", "q/t", "while-away", qos=q, mid=4)] +
+                          ([R("a")] if q else [D("a")]) +
+                          ([S("a", "pubrel", mid=4), R("a")] if q == 2 else []) + [
+
+                           C("s2", id="sess", proto=p, clean=False,
+                             **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                           R("s2"), D("s2")]))
+        out += [
+            sc("session/%s/offline-queue-q2-unreleased" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 2), R("s"), DISC("s"), CLOSE("s"),
+                C("a", proto=p), PUB("a", "q/t", "no-pubrel", qos=2, mid=4), R("a"),
+                C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                R("s2"), D("s2")]),
+            sc("session/%s/clean-reconnect-drops" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"), C("a", proto=p),
+                PUB("a", "q/t", "x", qos=1), R("a"), C("s2", id="sess", proto=p), D("s2")]),
+            sc("session/%s/takeover" % v,
+               [C("a", id="same", proto=p), SUB("a", "t", 0), R("a"), C("b", id="same", proto=p),
+                R("a"), PUB("b", "t", "x"), D("b")]),
+            sc("session/%s/takeover-persistent-keeps-subs" % v,
+               [C("a", id="same", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("a", "t", 1), R("a"),
+                C("b", id="same", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                R("a"), PUB("b", "t", "x", qos=1), R("b", 2)]),
+            sc("session/%s/unacked-q1-resent-dup" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 1), R("s"), C("a", proto=p), PUB("a", "q/t", "x", qos=1), R("a"),
+                R("s"), CLOSE("s"),
+                C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                R("s2"), S("s2", "puback", mid=1), D("s2")]),
+            sc("session/%s/unacked-q2-pubrel-resent" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 2), R("s"), C("a", proto=p), PUB("a", "q/t", "x", qos=2), R("a"),
+                S("a", "pubrel", mid=1), R("a"), R("s"), S("s", "pubrec", mid=1), R("s"),
+                CLOSE("s"),
+                C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                R("s2"), S("s2", "pubcomp", mid=1), D("s2")]),
+            sc("session/%s/max-queued-messages-2" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"), C("a", proto=p)] +
+               [PUB("a", "q/t", "m%d" % i, qos=1, mid=i + 1) for i in range(4)] + [R("a", 4)] +
+               [C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                R("s2", 3), D("s2")], config="max_queued_messages 2"),
+            sc("session/%s/qos0-not-queued" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 0), R("s"), DISC("s"), CLOSE("s"), C("a", proto=p),
+                PUB("a", "q/t", "x"), D("a"),
+                C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                D("s2")]),
+            sc("session/%s/qos0-queued-when-asked" % v,
+               [C("s", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                SUB("s", "q/t", 0), R("s"), DISC("s"), CLOSE("s"), C("a", proto=p),
+                PUB("a", "q/t", "x"), D("a"),
+                C("s2", id="sess", proto=p, clean=False,
+                  **({"properties": [["session_expiry", 60]]} if p == V5 else {})),
+                D("s2")], config="queue_qos0_messages true"),
+        ]
+    out += [
+        sc("session/v5/expiry-0-ends-with-connection",
+           [C("s", id="sess", proto=V5, clean=False), SUB("s", "q/t", 1), R("s"), DISC("s"),
+            CLOSE("s"), C("s2", id="sess", proto=V5, clean=False), D("s2")]),
+        sc("session/v5/expiry-1-expires",
+           [C("s", id="sess", proto=V5, clean=False, properties=[["session_expiry", 1]]),
+            SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"), SLEEP(2.2),
+            C("s2", id="sess", proto=V5, clean=False, properties=[["session_expiry", 1]]),
+            D("s2")]),
+        sc("session/v5/clean-start-with-expiry",
+           [C("s", id="sess", proto=V5, clean=False, properties=[["session_expiry", 60]]),
+            SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"),
+            C("s2", id="sess", proto=V5, clean=True, properties=[["session_expiry", 60]]),
+            D("s2")]),
+        sc("session/v5/disconnect-sets-expiry-from-0",
+           [C("s", id="sess", proto=V5), DISC("s", reason=0, properties=[["session_expiry", 30]]),
+            R("s")]),
+        sc("session/v5/disconnect-changes-expiry",
+           [C("s", id="sess", proto=V5, clean=False, properties=[["session_expiry", 60]]),
+            SUB("s", "q/t", 1), R("s"),
+            DISC("s", reason=0, properties=[["session_expiry", 0]]), R("s"),
+            C("s2", id="sess", proto=V5, clean=False, properties=[["session_expiry", 60]]),
+            D("s2")]),
+        sc("session/v5/takeover-expiry-0",
+           [C("a", id="same", proto=V5), SUB("a", "t", 0), R("a"),
+            C("b", id="same", proto=V5, clean=False), R("a"), PUB("b", "t", "x"), D("b")]),
+        sc("session/v5/takeover-disconnect-reason",
+           [C("a", id="same", proto=V5), C("b", id="same", proto=V5), R("a", 2)]),
+        sc("session/v311/persistent-then-clean-then-persistent",
+           [C("s", id="sess", clean=False), SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"),
+            C("s2", id="sess", clean=True), DISC("s2"), CLOSE("s2"),
+            C("s3", id="sess", clean=False), D("s3")]),
+        sc("session/v5/persistent-client-expiration",
+           [C("s", id="sess", clean=False), SUB("s", "q/t", 1), R("s"), DISC("s"), CLOSE("s"),
+            SLEEP(2.5), C("s2", id="sess", clean=False), D("s2")],
+           config="persistent_client_expiration 1s"),
+    ]
+    return out
+
+
+# ---- keep-alive --------------------------------------------------------------------------------
+
+@area("keepalive")
+def keepalive_area():
+    out = []
+    for p in ALL:
+        v = PROTOS[p]
+        out += [
+            sc("keepalive/%s/k1-silent-closed" % v, [C("a", proto=p, keepalive=1),
+                                                     R("a", timeout=6)]),
+            sc("keepalive/%s/k2-pings-keep-it" % v,
+               [C("a", proto=p, keepalive=2), SLEEP(1.2), D("a"), SLEEP(1.2), D("a"), SLEEP(1.2),
+                D("a")]),
+            sc("keepalive/%s/k0-never-closed" % v, [C("a", proto=p, keepalive=0), QUIET("a", 2.5)]),
+            sc("keepalive/%s/publish-counts-as-activity" % v,
+               [C("a", proto=p, keepalive=2)] +
+               [x for _ in range(3) for x in (SLEEP(1.0), PUB("a", "t", "x"))] + [D("a")]),
+            sc("keepalive/%s/no-connect-within-timeout" % v, [O("a", p), QUIET("a", 1.0)]),
+            sc("keepalive/%s/pingreq-with-payload" % v,
+               [C("a", proto=p), HEX("a", "c00100"), R("a")]),
+            sc("keepalive/%s/pingresp-from-client" % v,
+               [C("a", proto=p), HEX("a", "d000"), R("a")]),
+        ]
+    out += [
+        sc("keepalive/v5/server-keep-alive-enforced",
+           [C("a", proto=V5, keepalive=0), R("a", timeout=6)], config="max_keepalive 1"),
+        sc("keepalive/v311/max-keepalive-1-client-k0",
+           [C("a", keepalive=0), QUIET("a", 2.0)], config="max_keepalive 1"),
+    ]
+    return out
+
+
+# ---- $SYS ----------------------------------------------------------------------------------------
+
+SYS_TOPICS = ["$SYS/broker/version", "$SYS/broker/clients/connected", "$SYS/broker/clients/total",
+              "$SYS/broker/subscriptions/count", "$SYS/broker/retained messages/count",
+              "$SYS/broker/clients/maximum", "$SYS/broker/clients/disconnected",
+              "$SYS/broker/clients/expired", "$SYS/broker/messages/stored"]
+
+
+@area("sys")
+def sys_area():
+    # $SYS values move on the broker's clock: scenarios subscribe after one sys_interval tick
+    # and look at the retained copies (what a new subscriber gets), not at live updates.
+    ret = dict(sort=True, payload=False, retained_only=True)
+    out = [
+        sc("sys/retained-topics-before-first-tick", [C("a"), SUB("a", "$SYS/#", 0), R("a"),
+                                                    D("a", **ret)], config="sys_interval 60"),
+        sc("sys/retained-topics-after-a-tick", [SLEEP(1.5), C("a"), SUB("a", "$SYS/#", 0), R("a"),
+                                               D("a", **ret)], config="sys_interval 1"),
+        sc("sys/sys-interval-0-nothing", [SLEEP(1.2), C("a"), SUB("a", "$SYS/#", 0), R("a"),
+                                          D("a", **ret)], config="sys_interval 0"),
+        sc("sys/sys-qos1-subscription", [C("a"), SUB("a", "$SYS/broker/version", 1), R("a"),
+                                         R("a"), D("a", retained_only=True)],
+           config="sys_interval 60"),
+        sc("sys/live-updates-not-retained", [C("a"), SUB("a", "$SYS/broker/uptime", 0), R("a"),
+                                             SLEEP(1.6), D("a", payload=False)],
+           config="sys_interval 1"),
+        sc("sys/unsubscribe-sys", [C("a"), SUB("a", "$SYS/broker/version", 0), R("a", 2),
+                                   S("a", "unsubscribe", mid=2, topics=["$SYS/broker/version"]),
+                                   R("a"), D("a")], config="sys_interval 60"),
+    ]
+    for t in SYS_TOPICS:
+        tag = t.split("/", 2)[2].replace(" ", "-").replace("/", "-")
+        out.append(sc("sys/value/%s" % tag,
+                      [C("x"), C("a"), SUB("a", "r/t", 1), R("a"), PUB("a", "r/t", "x", retain=True),
+                       D("a"), SLEEP(1.5), C("b"), SUB("b", t, 0), R("b"), D("b", retained_only=True)],
+                      config="sys_interval 1"))
+    return out
+
+
+# ---- ACL and password files ----------------------------------------------------------------------
+
+ACL = ("# anonymous clients\n"
+       "topic read public/#\n"
+       "user alice\n"
+       "topic readwrite alice/#\n"
+       "topic write in/#\n"
+       "topic read out/#\n"
+       "topic deny alice/secret\n"
+       "user bob\n"
+       "topic read alice/#\n"
+       "pattern readwrite clients/%c/#\n"
+       "pattern read users/%u/#\n")
+AUTH_CONF = "password_file {dir}/pw\nacl_file {dir}/acl\nallow_anonymous true"
+
+
+@area("acl")
+def acl_area():
+    out = []
+    users = {"alice": "secret", "bob": "builder"}
+
+    def login(c, who, p):
+        if who is None:
+            return C(c, proto=p)
+        return C(c, id=c, proto=p, username=who, password=users[who])
+
+    cases = [  # (who, subscribe filter, publish topic, publisher)
+        ("alice", "alice/x", "alice/x", "alice"), ("alice", "in/x", "in/x", "alice"),
+        ("alice", "out/x", "out/x", "alice"), ("alice", "alice/secret", "alice/secret", "alice"),
+        ("alice", "alice/#", "alice/secret", "alice"), ("bob", "alice/#", "alice/x", "alice"),
+        ("bob", "bob/x", "bob/x", "bob"), (None, "public/x", "public/x", None),
+        (None, "alice/x", "alice/x", "alice"), ("alice", "clients/sa/x", "clients/sa/x", "alice"),
+        ("bob", "users/bob/x", "users/bob/x", "bob"), ("bob", "users/alice/x", "users/alice/x", "bob"),
+        ("alice", "#", "alice/x", "alice"), ("alice", "+/x", "in/x", "alice"),
+    ]
+    for p in (V311, V5):
+        v = PROTOS[p]
+        for who, filt, topic, pubber in cases:
+            name = "acl/%s/%s-sub-%s-pub-%s-by-%s" % (v, who or "anon", filt.replace("/", "_"),
+                                                     topic.replace("/", "_"), pubber or "anon")
+            out.append(sc(name.replace("#", "HASH").replace("+", "PLUS"),
+                          [login("sa", who, p), SUB("sa", filt, 1), R("sa"), login("pa", pubber, p),
+                           PUB("pa", topic, "x", qos=1), R("pa"), D("sa")],
+                          config=AUTH_CONF, files={"pw": PWFILE, "acl": ACL}))
+        out += [
+            sc("acl/%s/retained-not-readable" % v,
+               [C("pa", proto=p, username="alice", password="secret"),
+                PUB("pa", "alice/r", "x", qos=1, retain=True), R("pa"),
+                C("sa", proto=p, username="bob", password="builder"), SUB("sa", "#", 0), R("sa"),
+                D("sa")], config=AUTH_CONF, files={"pw": PWFILE, "acl": ACL}),
+            sc("acl/%s/sys-not-in-acl" % v,
+               [C("sa", proto=p, username="alice", password="secret"),
+                SUB("sa", "$SYS/broker/version", 0), R("sa"), D("sa")],
+               config=AUTH_CONF + "\nsys_interval 1", files={"pw": PWFILE, "acl": ACL}),
+        ]
+    pw_bad = PWFILE + "garbage line without colon\n:nouser\ncarol:\n"
+    out += [
+        sc("acl/password/invalid-lines-at-start",
+           [C("a", username="alice", password="secret"), C("b", username="bob", password="builder")],
+           config="password_file {dir}/pw", files={"pw": pw_bad}, mode="exit",
+           log=LOG_CONN + ["rror", "arning", "nvalid"]),
+        sc("acl/password/sighup-invalid-lines",
+           [C("a", username="alice", password="secret"), WRITE("pw", pw_bad), SIG("HUP"),
+            WAITLOG("Reloading|reload"), ALIVE(), C("b", username="bob", password="builder"),
+            C("c", username="alice", password="secret")],
+           config="password_file {dir}/pw", files={"pw": PWFILE},
+           log=LOG_CONN + ["rror", "arning", "nvalid", "eload"]),
+        sc("acl/password/sighup-adds-user",
+           [C("a", username="carol", password="secret"),
+            WRITE("pw", PWFILE + PWFILE.split("\n")[0].replace("alice", "carol") + "\n"),
+            SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(),
+            C("b", username="carol", password="secret")],
+           config="password_file {dir}/pw", files={"pw": PWFILE},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/password/sighup-removes-user-keeps-connection",
+           [C("a", username="bob", password="builder"), WRITE("pw", PWFILE.split("\n")[0] + "\n"),
+            SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(), D("a"),
+            C("b", username="bob", password="builder")],
+           config="password_file {dir}/pw", files={"pw": PWFILE},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/password/world-readable-warnings",
+           [C("a", username="alice", password="secret")], config="password_file {dir}/pw",
+           files={"pw": PWFILE}, file_mode="0644", log=LOG_CONN + ["arning"]),
+        sc("acl/password/plaintext-line",
+           [C("a", username="dave", password="plain")], config="password_file {dir}/pw",
+           files={"pw": "dave:plain\n"}, log=LOG_CONN + ["rror", "arning"]),
+        sc("acl/password/empty-password-hash",
+           [C("a", username="alice", password="")], config="password_file {dir}/pw",
+           files={"pw": PWFILE}),
+        sc("acl/password/username-no-password-sent",
+           [C("a", username="alice")], config="password_file {dir}/pw", files={"pw": PWFILE}),
+        sc("acl/password/anonymous-with-password-file-allowed",
+           [C("a"), D("a")], config="password_file {dir}/pw\nallow_anonymous true",
+           files={"pw": PWFILE}),
+        sc("acl/file/sighup-invalid-line",
+           [C("a", username="alice", password="secret"), WRITE("acl", "topic bogus x\n"),
+            SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(),
+            C("b", username="alice", password="secret")],
+           config="password_file {dir}/pw\nacl_file {dir}/acl", files={"pw": PWFILE, "acl": ACL},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/file/sighup-tightens",
+           [C("a", username="alice", password="secret"), SUB("a", "alice/#", 0), R("a"),
+            WRITE("acl", "user alice\ntopic read nothing/#\n"), SIG("HUP"),
+            WAITLOG("Reloading|reload"), C("b", username="alice", password="secret"),
+            PUB("b", "alice/x", "x", qos=1), R("b"), D("a")],
+           config="password_file {dir}/pw\nacl_file {dir}/acl", files={"pw": PWFILE, "acl": ACL},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/file/empty-acl-denies-all",
+           [C("a", username="alice", password="secret"), SUB("a", "x", 0), R("a"),
+            PUB("a", "x", "x", qos=1), R("a"), D("a")],
+           config="password_file {dir}/pw\nacl_file {dir}/acl", files={"pw": PWFILE, "acl": ""}),
+        sc("acl/file/topic-with-spaces",
+           [C("a", username="alice", password="secret"), SUB("a", "a b/c", 0), R("a"),
+            PUB("a", "a b/c", "x", qos=1), R("a"), D("a")],
+           config="password_file {dir}/pw\nacl_file {dir}/acl",
+           files={"pw": PWFILE, "acl": "user alice\ntopic readwrite a b/c\n"}),
+        sc("acl/file/v5-subscribe-denied-code",
+           [C("a", proto=V5, username="alice", password="secret"),
+            S("a", "subscribe", mid=3, topics=[["alice/x", 0], ["nope", 1], ["in/x", 2]]), R("a")],
+           config=AUTH_CONF, files={"pw": PWFILE, "acl": ACL}),
+        sc("acl/file/v311-subscribe-denied-code",
+           [C("a", username="alice", password="secret"),
+            S("a", "subscribe", mid=3, topics=[["alice/x", 0], ["nope", 1], ["in/x", 2]]), R("a")],
+           config=AUTH_CONF, files={"pw": PWFILE, "acl": ACL}),
+    ]
+    return out
+
+
+# ---- shared subscriptions --------------------------------------------------------------------------
+
+@area("shared")
+def shared_area():
+    out = []
+    for p in (V311, V5):
+        v = PROTOS[p]
+        out += [
+            sc("shared/%s/two-members-round" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t", 0), R("m1"), C("m2", proto=p),
+                SUB("m2", "$share/g/t", 0), R("m2"), C("a", proto=p)] +
+               [PUB("a", "t", "m%d" % i, qos=1, mid=i + 1) for i in range(4)] +
+               [R("a", 4), D("m1"), D("m2")]),
+            sc("shared/%s/shared-and-plain" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t", 0), R("m1"), C("n", proto=p),
+                SUB("n", "t", 0), R("n"), C("a", proto=p), PUB("a", "t", "x", qos=1), R("a"),
+                D("m1"), D("n")]),
+            sc("shared/%s/two-groups" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g1/t", 0), R("m1"), C("m2", proto=p),
+                SUB("m2", "$share/g2/t", 0), R("m2"), C("a", proto=p), PUB("a", "t", "x", qos=1),
+                R("a"), D("m1"), D("m2")]),
+            sc("shared/%s/no-retained-on-subscribe" % v,
+               [C("a", proto=p), PUB("a", "t", "kept", retain=True), D("a"), C("m1", proto=p),
+                SUB("m1", "$share/g/t", 0), R("m1"), D("m1")]),
+            sc("shared/%s/unsubscribe" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t", 0), R("m1"),
+                S("m1", "unsubscribe", mid=2, topics=["$share/g/t"]), R("m1"), C("a", proto=p),
+                PUB("a", "t", "x", qos=1), R("a"), D("m1")]),
+            sc("shared/%s/wildcard-filter" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t/#", 1), R("m1"), C("a", proto=p),
+                PUB("a", "t/x/y", "x", qos=1), R("a"), R("m1"), S("m1", "puback", mid=1),
+                D("m1")]),
+            sc("shared/%s/qos-per-member" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t", 2), R("m1"), C("a", proto=p),
+                PUB("a", "t", "x", qos=1), R("a"), R("m1"), S("m1", "puback", mid=1), D("m1")]),
+            sc("shared/%s/member-leaves" % v,
+               [C("m1", proto=p), SUB("m1", "$share/g/t", 0), R("m1"), C("m2", proto=p),
+                SUB("m2", "$share/g/t", 0), R("m2"), CLOSE("m1"), C("a", proto=p)] +
+               [PUB("a", "t", "m%d" % i, qos=1, mid=i + 1) for i in range(2)] +
+               [R("a", 2), D("m2")]),
+        ]
+    out.append(sc("shared/v5/subscription-id",
+                  [C("m1", proto=V5), SUB("m1", "$share/g/t", 0, properties=[["subscription_id", 4]]),
+                   R("m1"), C("a", proto=V5), PUB("a", "t", "x"), D("a"), D("m1")]))
+    return out
+
+
+# ---- topic aliases -------------------------------------------------------------------------------
+
+@area("alias")
+def alias_area():
+    sub = [C("s", proto=V5), SUB("s", "#", 0), R("s")]
+    return [
+        sc("alias/in/set-then-use",
+           sub + [C("a", proto=V5), PUB("a", "t/1", "one", properties=[["topic_alias", 1]]),
+                  PUB("a", "", "two", properties=[["topic_alias", 1]]), D("a"), D("s")]),
+        sc("alias/in/use-unset",
+           sub + [C("a", proto=V5), PUB("a", "", "x", properties=[["topic_alias", 3]]), R("a"),
+                  D("s")]),
+        sc("alias/in/remap",
+           sub + [C("a", proto=V5), PUB("a", "t/1", "one", properties=[["topic_alias", 1]]),
+                  PUB("a", "t/2", "two", properties=[["topic_alias", 1]]),
+                  PUB("a", "", "three", properties=[["topic_alias", 1]]), D("a"), D("s")]),
+        sc("alias/in/max-10",
+           sub + [C("a", proto=V5), PUB("a", "t/1", "x", properties=[["topic_alias", 10]]), D("a"),
+                  D("s")]),
+        sc("alias/in/listener-max-0",
+           [C("a", proto=V5), PUB("a", "t/1", "x", properties=[["topic_alias", 1]]), R("a")],
+           listener_config="max_topic_alias 0"),
+        sc("alias/in/per-connection",
+           sub + [C("a", proto=V5), PUB("a", "t/1", "x", properties=[["topic_alias", 1]]),
+                  C("b", proto=V5), PUB("b", "", "y", properties=[["topic_alias", 1]]), R("b"),
+                  D("s")]),
+        sc("alias/in/qos1-with-alias",
+           sub + [C("a", proto=V5), PUB("a", "t/1", "x", qos=1, properties=[["topic_alias", 2]]),
+                  R("a"), PUB("a", "", "y", qos=1, mid=2, properties=[["topic_alias", 2]]), R("a"),
+                  D("s")]),
+        sc("alias/in/alias-in-v311-client",
+           [C("a"), HEX("a", "3009000374" "2f31" "0323000178"), D("a")]),
+        sc("alias/out/subscriber-allows-5",
+           [C("s", proto=V5, properties=[["topic_alias_maximum", 5]]), SUB("s", "t/#", 0), R("s"),
+            C("a", proto=V5)] + [PUB("a", "t/%d" % (i % 2), "m%d" % i) for i in range(4)] +
+           [D("a"), D("s")]),
+        sc("alias/out/subscriber-allows-1",
+           [C("s", proto=V5, properties=[["topic_alias_maximum", 1]]), SUB("s", "t/#", 0), R("s"),
+            C("a", proto=V5)] + [PUB("a", "t/%d" % (i % 3), "m%d" % i) for i in range(5)] +
+           [D("a"), D("s")]),
+        sc("alias/out/subscriber-allows-0",
+           [C("s", proto=V5), SUB("s", "t/#", 0), R("s"), C("a", proto=V5),
+            PUB("a", "t/1", "x"), PUB("a", "t/1", "y"), D("a"), D("s")]),
+        sc("alias/out/retained-with-aliases",
+           [C("a", proto=V5), PUB("a", "t/1", "x", retain=True), D("a"),
+            C("s", proto=V5, properties=[["topic_alias_maximum", 5]]), SUB("s", "t/#", 0),
+            R("s", 2), SUB("s", "t/#", 0, mid=2), R("s", 2), D("s")]),
+    ]
+
+
+# ---- message expiry, receive maximum, maximum packet size ------------------------------------------
+
+@area("flow")
+def flow_area():
+    persist = {"clean": False, "properties": [["session_expiry", 60]]}
+    return [
+        sc("flow/expiry/queued-message-expires",
+           [C("s", id="sess", proto=V5, **persist), SUB("s", "t", 1), R("s"), DISC("s"), CLOSE("s"),
+            C("a", proto=V5), PUB("a", "t", "x", qos=1, properties=[["message_expiry", 1]]), R("a"),
+            SLEEP(2.2), C("s2", id="sess", proto=V5, **persist), D("s2")]),
+        sc("flow/expiry/queued-message-kept",
+           [C("s", id="sess", proto=V5, **persist), SUB("s", "t", 1), R("s"), DISC("s"), CLOSE("s"),
+            C("a", proto=V5), PUB("a", "t", "x", qos=1, properties=[["message_expiry", 100]]),
+            R("a"), C("s2", id="sess", proto=V5, **persist), R("s2", 2, timeout=2),
+            S("s2", "puback", mid=1), D("s2")], log=[]),
+        sc("flow/expiry/live-forwarded",
+           [C("s", proto=V5), SUB("s", "t", 0), R("s"), C("a", proto=V5),
+            PUB("a", "t", "x", properties=[["message_expiry", 100]]), D("a"), D("s")]),
+        sc("flow/expiry/zero",
+           [C("s", proto=V5), SUB("s", "t", 0), R("s"), C("a", proto=V5),
+            PUB("a", "t", "x", properties=[["message_expiry", 0]]), D("a"), D("s")]),
+        sc("flow/expiry/to-v311",
+           [C("s"), SUB("s", "t", 0), R("s"), C("a", proto=V5),
+            PUB("a", "t", "x", properties=[["message_expiry", 100]]), D("a"), D("s")]),
+        sc("flow/recv-max/client-1",
+           [C("s", proto=V5, properties=[["receive_maximum", 1]]), SUB("s", "t", 1), R("s"),
+            C("a", proto=V5)] + [PUB("a", "t", "m%d" % i, qos=1, mid=i + 1) for i in range(3)] +
+           [R("a", 3), D("s"), S("s", "puback", mid=1), D("s"), S("s", "puback", mid=2), D("s")]),
+        sc("flow/recv-max/client-2-qos2",
+           [C("s", proto=V5, properties=[["receive_maximum", 2]]), SUB("s", "t", 2), R("s"),
+            C("a", proto=V5)] +
+           [x for i in range(3) for x in (PUB("a", "t", "m%d" % i, qos=2, mid=i + 1), R("a"),
+                                            S("a", "pubrel", mid=i + 1), R("a"))] +
+           [D("s"), S("s", "pubrec", mid=1), D("s"), S("s", "pubcomp", mid=1), D("s")]),
+        sc("flow/recv-max/broker-exceeded-qos2",
+           [C("a", proto=V5)] +
+           [x for i in range(4) for x in (PUB("a", "t", "m%d" % i, qos=2, mid=i + 1), R("a"))] +
+           [D("a")], config="max_inflight_messages 3"),
+        sc("flow/recv-max/broker-exceeded-qos1",
+           [C("a", proto=V5)] + [PUB("a", "t", "m%d" % i, qos=1, mid=i + 1) for i in range(4)] +
+           [R("a", 4), D("a")], config="max_inflight_messages 3"),
+        sc("flow/recv-max/v311-inflight-limit",
+           [C("s"), SUB("s", "t", 1), R("s"), C("a")] +
+           [PUB("a", "t", "m%d" % i, qos=1, mid=i + 1) for i in range(3)] +
+           [R("a", 3), D("s"), S("s", "puback", mid=1), D("s")], config="max_inflight_messages 1"),
+        sc("flow/max-packet/client-limit-drops-large",
+           [C("s", proto=V5, properties=[["maximum_packet_size", 40]]), SUB("s", "t", 1), R("s"),
+            C("a", proto=V5), PUB("a", "t", {"len": 60}, qos=1), R("a"),
+            PUB("a", "t", "small", qos=1, mid=2), R("a"), D("s")]),
+        sc("flow/max-packet/broker-limit-exceeded",
+           [C("a", proto=V5), PUB("a", "t", {"len": 200}, qos=1), R("a")],
+           config="max_packet_size 100"),
+        sc("flow/max-packet/broker-limit-v311",
+           [C("a"), PUB("a", "t", {"len": 200}, qos=1), R("a")], config="max_packet_size 100"),
+        sc("flow/max-packet/broker-limit-connect",
+           [C("a", proto=V5, will_topic="w", will_payload={"len": 200})],
+           config="max_packet_size 100"),
+        sc("flow/max-packet/broker-limit-ok",
+           [C("a", proto=V5), PUB("a", "t", {"len": 50}, qos=1), R("a")],
+           config="max_packet_size 100"),
+        sc("flow/max-packet/message-size-limit-v5",
+           [C("a", proto=V5), PUB("a", "t", {"len": 50}, qos=1), R("a"), D("a")],
+           config="message_size_limit 20"),
+    ]
+
+
+# ---- signals ---------------------------------------------------------------------------------------
+
+@area("signals")
+def signals_area():
+    out = []
+    for sig in ("HUP", "USR1", "USR2", "RTMIN", "PIPE"):
+        out.append(sc("signals/%s-keeps-running" % sig, [C("a"), SIG(sig), ALIVE(0.5), D("a")],
+                      log=LOG_CONN + ["eload", "eopen", "ignal"]))
+    out += [
+        sc("signals/INT-exits", [C("a"), SIG("INT"), R("a"), {"op": "wait_exit"}],
+           log=LOG_CONN + ["terminating"]),
+        sc("signals/TERM-exits-v5-clients", [C("a", proto=V5), SIG("TERM"), R("a", 2),
+                                             {"op": "wait_exit"}],
+           log=LOG_CONN + ["terminating"]),
+        sc("signals/HUP-reloads-config-change",
+           [C("a", proto=V5), WRITE("inc/a.conf", "max_keepalive 30\n"), SIG("HUP"),
+            WAITLOG("Reloading|reload"), C("b", proto=V5, keepalive=60)],
+           config="include_dir {dir}/inc", files={"inc/a.conf": "max_keepalive 60\n"},
+           log=LOG_CONN + ["eload"]),
+        sc("signals/HUP-with-broken-config",
+           [C("a"), WRITE("inc/a.conf", "bogus_option 1\n"), SIG("HUP"), ALIVE(1.0), D("a"),
+            C("b")],
+           config="include_dir {dir}/inc", files={"inc/a.conf": "max_keepalive 60\n"},
+           log=LOG_CONN + ["eload", "rror"]),
+    ]
+    return out
+
+
 if __name__ == "__main__":
     main()

@@ -70,8 +70,10 @@ def R(c="a", n=1, timeout=None):
     return d
 
 
-def D(c="a"):
-    return {"op": "drain", "c": c}
+def D(c="a", **kw):
+    d = {"op": "drain", "c": c}
+    d.update(kw)
+    return d
 
 
 def QUIET(c="a", s=0.5):
