@@ -90,7 +90,7 @@ install-files:
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
 	install -d $(DESTDIR)/var/lib/mosquitto $(DESTDIR)/var/log/mosquitto
 	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man5 $(DESTDIR)$(prefix)/share/man/man8
-	for m in man/mosquitto_passwd.1:man1 man/mosquitto.conf.5:man5 man/mosquitto.8:man8; do \
+	for m in man/mosquitto_passwd.1:man1 man/mosquitto_db_dump.1:man1 man/mosquitto.conf.5:man5 man/mosquitto.8:man8; do \
 	    gzip -9n < $${m%%:*} > $(DESTDIR)$(prefix)/share/man/$${m##*:}/$$(basename $${m%%:*}).gz; done
 
 # A Debian package of this tree, built (unsigned) from a copy in $(DEB_WORK) so that neither
