@@ -534,10 +534,12 @@ table = ["| scenario | metric | ours | mosquitto %s | ours / mosquitto | better 
 chart = []
 ran = []
 # Rows of scenarios not run this time (BENCH_ONLY) are kept from the previous results.md.
-old_rows = {}
+old_rows, old_run = {}, "an earlier run"
 try:
     for l in open(os.path.join(out, "results.md")):
         cells = l.split("|")
+        if l.startswith("Run with"):
+            old_run = "the run of that file's header (\"%s\")" % l.strip().rstrip(".")
         if l.startswith("| ") and len(cells) > 3 and not l.startswith("| scenario |"):
             old_rows.setdefault(cells[1].strip(), []).append(l.rstrip("\n"))
 except OSError:
@@ -603,8 +605,8 @@ notes.append("- Load average (1 min) at the start of this run: %s, at its end: %
                  load[0], os.getloadavg()[0]))
 if kept:
     notes.append("- This run measured %s; the rows of %s are the previous results.md's, "
-                 "kept as they were." % (", ".join(ran) or "nothing",
-                                         ", ".join(kept)))
+                 "kept as they were, from %s." % (", ".join(ran) or "nothing",
+                                                  ", ".join(kept), old_run))
 if any(n.startswith("tls_") for n in ran + kept):
     notes += [
         "- TLS rows: both brokers get the same listener (`certfile`/`keyfile`, EC P-256 "
