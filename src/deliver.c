@@ -527,12 +527,14 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
             return;
         }
         if (o == NULL || o->state != OUT_WAIT_PUBREC) {
-            /* Unknown id: answer so the client can finish its flow. 2.1.2 answers success
-             * (not 0x92) and warns (publish/v5/pubrec-unknown-mid). */
+            /* Unknown id: answer so the client can finish its flow, and warn as 2.1.2 does
+             * (publish/v311/pubrec-unknown-mid). 2.1.2 answers a v5 client success; 0x92
+             * Packet Identifier not found is MQTT 5.0's code for it (3.6.2.1), as for PUBREL. */
             if (o == NULL)
                 log_warn("Warning: Received PUBREC from %s for an unknown packet identifier %u.",
                          client_name(c), pid);
-            mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid, 0, NULL);
+            mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid,
+                            c->version == MQTT_V5 ? RC_PACKET_ID_NOT_FOUND : 0, NULL);
             client_want_flush(c);
             return;
         }
