@@ -86,6 +86,26 @@ class BridgeBase(BrokerTest):
             self.assertTrue(rs.no_packet(0.5))
             self.assertTrue(ls.no_packet(0.1))
 
+    def _fake_remote(self, behaviour):
+        """A TCP server that accepts the bridge and then `behaviour(conn)`."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        self.addCleanup(srv.close)
+        conns = []
+
+        def run():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                behaviour(c)
+        threading.Thread(target=run, daemon=True).start()
+        self.addCleanup(lambda: [c.close() for c in conns])
+        return srv.getsockname()[1], conns
+
 
 class BridgeTest(BridgeBase):
 
@@ -444,26 +464,6 @@ class BridgeTest(BridgeBase):
             self.assertLessEqual(got, 2)  # both ways round the ring, then it stops
 
     # ---- remote misbehaving ----------------------------------------------------------------
-
-    def _fake_remote(self, behaviour):
-        """A TCP server that accepts the bridge and then `behaviour(conn)`."""
-        srv = socket.socket()
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(8)
-        self.addCleanup(srv.close)
-        conns = []
-
-        def run():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                conns.append(c)
-                behaviour(c)
-        threading.Thread(target=run, daemon=True).start()
-        self.addCleanup(lambda: [c.close() for c in conns])
-        return srv.getsockname()[1], conns
 
     def test_remote_sends_garbage(self):
         port, conns = self._fake_remote(lambda c: c.sendall(b"\xff\xff\xff\xff\xff garbage"))
