@@ -61,6 +61,7 @@ struct bridge {
     size_t addr_idx;
     enum bstate state;
     bool connected_once;        /* the current connection reached CONNACK */
+    bool attempted;             /* connect_now() ran before (for 2.1.2's log lines) */
     bool removed;               /* reload dropped it: free once its connection is gone */
     bool quick_restart;         /* reconnect at once (moving back to the main address) */
 };
@@ -289,9 +290,9 @@ static void schedule_next(struct bridge *b)
         uv_timer_start(&b->timer, on_restart_timer, 0, 0);
     } else {
         int64_t delay = restart_delay(b);
-        /* 2.1.2 prints this for the backoff form of restart_timeout only (notice). */
+        /* 2.1.2 prints this (information) for the backoff form of restart_timeout only */
         if (bc->restart_cap != 0)
-            log_notice("Bridge %s next backoff will be %lld ms", bc->name, (long long)delay);
+            log_info("Bridge %s next backoff will be %lld ms", bc->name, (long long)delay);
         uv_timer_start(&b->timer, on_restart_timer, (uint64_t)delay, 0);
     }
     b->quick_restart = false;
@@ -417,6 +418,16 @@ static void connect_now(struct bridge *b)
     char port[8];
     int rc;
 
+    if (b->attempted && log_on(LOG_T_DEBUG)) {
+        /* 2.1.2 renews its local subscriptions, and says so, before every attempt; ours stay
+         * in place, but the lines keep logs comparable. */
+        for (size_t i = 0; i < b->conf->ntopics; i++) {
+            if (has_dir(&b->conf->topics[i], BRIDGE_OUT))
+                log_debug("Bridge %s doing local SUBSCRIBE on topic %s", local_id(b),
+                          b->conf->topics[i].local_filter);
+        }
+    }
+    b->attempted = true;
     log_notice("Connecting bridge %s (%s:%u)", b->conf->name, a->host, a->port);
     if (conf_bridge_uses_tls(b->conf) && b->tls_ctx == NULL && (b->tls_ctx = tls_context(b)) == NULL) {
         /* 2.1.2 tries again with its backoff: the files may be fixed in the meantime. */
@@ -570,8 +581,8 @@ void bridge_on_connected(struct client *c)
             mqtt_props_add_num(&props, PROP_SESSION_EXPIRY_INTERVAL, bc->session_expiry);
         if (bc->receive_maximum < 65535)
             mqtt_props_add_num(&props, PROP_RECEIVE_MAXIMUM, (uint32_t)bc->receive_maximum);
-        if (bc->max_packet_size > 0)
-            mqtt_props_add_num(&props, PROP_MAXIMUM_PACKET_SIZE, bc->max_packet_size);
+        /* bridge_max_packet_size limits what we send, not what we accept: 2.1.2 does not put
+         * it in CONNECT (recorded in test_bridge_options.py). */
         if (bc->max_topic_alias > 0)
             mqtt_props_add_num(&props, PROP_TOPIC_ALIAS_MAXIMUM, (uint32_t)bc->max_topic_alias);
         /* MQTT 5 has no bridge bit: this tells a broker of ours that we are one (ring
@@ -668,10 +679,14 @@ static int on_connack(struct client *c, const struct mqtt_frame *f)
         return -1;
     }
     c->out_recv_max = 65535;
+    /* bridge_max_packet_size, on every protocol version: larger messages are not sent to the
+     * remote (deliver.c drops them); a v5 remote's own limit wins when it is smaller. */
+    c->out_max_packet = b->conf->max_packet_size;
     if (c->version == MQTT_V5) {
         if (mqtt_props_find(ack.props, PROP_RECEIVE_MAXIMUM, &p))
             c->out_recv_max = (uint16_t)p.num;
-        if (mqtt_props_find(ack.props, PROP_MAXIMUM_PACKET_SIZE, &p))
+        if (mqtt_props_find(ack.props, PROP_MAXIMUM_PACKET_SIZE, &p)
+            && (c->out_max_packet == 0 || p.num < c->out_max_packet))
             c->out_max_packet = p.num;
         if (mqtt_props_find(ack.props, PROP_SERVER_KEEP_ALIVE, &p))
             c->keepalive = (uint16_t)p.num;
