@@ -754,8 +754,10 @@ int tls_stage(struct client *c)
 
 void tls_timeout(struct client *c)
 {
+    /* An outgoing bridge connection has its local id; an accepted one only its address. */
     log_notice("Client %s [%s:%u] disconnected: TLS handshake not complete within %d seconds.",
-               c->address, c->address, c->port, TLS_HANDSHAKE_TIMEOUT_MS / 1000);
+               c->bridge != NULL ? client_name(c) : c->address, c->address, c->port,
+               TLS_HANDSHAKE_TIMEOUT_MS / 1000);
     client_close(c, NULL);
 }
 
