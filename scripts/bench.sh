@@ -435,10 +435,21 @@ echo "kill9|kill -9 x6 during a QoS 1 + QoS 2 flood (persistence true)||acked_q1
 echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo" >>"$SC_FILE"
 THEIRS_VER=$(dpkg-query -W -f='${Version}' mosquitto 2>/dev/null)
 python3 - "$RESULTS" "$SC_FILE" "$OUT" "$WORK" "$OURS" "$THEIRS" "${THEIRS_VER:-?}" "$RUNS" \
-    "$OURS_PROXY" "$OURS_OK" <<'EOF' || die "report failed"
+    "$OURS_PROXY" "$OURS_OK" "$ONLY" <<'EOF' || die "report failed"
 import json, os, platform, statistics, sys, time
-res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok = sys.argv[1:11]
+res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok, only = sys.argv[1:12]
 rows = [json.loads(l) for l in open(res) if l.strip()]
+# With BENCH_ONLY, the rows of scenarios not run now are kept from the earlier results.md.
+earlier = {}
+if only:
+    try:
+        for l in open(os.path.join(out, "results.md")):
+            cols = l.split("|")
+            if len(cols) > 3 and l.startswith("| ") and not l.startswith("| scenario |"):
+                earlier.setdefault(cols[1].strip(), []).append(l.rstrip("\n"))
+    except OSError:
+        pass
+kept = []
 labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
           "p50_us": "p50 latency, us", "p99_us": "p99 latency, us", "p999_us": "p999 latency, us",
           "broker_cpu_us_per_conn": "broker CPU per connection, us",
@@ -472,7 +483,7 @@ def fmt(v, key):
         return "-"
     if key == "syscalls_per_msg":
         return "%.4f" % v
-    if key.endswith("_us") or key.endswith("_s"):
+    if key.endswith("_us") or key in ("restart_s", "stop_s"):
         return "%.1f" % v if key.endswith("_us") else "%.2f" % v
     return "{:,.0f}".format(v)
 
@@ -482,7 +493,10 @@ chart = []
 for line in open(scf):
     name, what, args, keys = line.rstrip("\n").split("|")
     if not any(r["scenario"] == name for r in rows):
-        continue   # left out with BENCH_ONLY
+        if earlier.get(what):   # left out with BENCH_ONLY: the earlier figures stay
+            table += earlier[what]
+            kept.append(name)
+        continue
     for kb in keys.split():
         key, better = kb.split(":")
         a, af, acpu = cell(name, "A", key)
@@ -516,6 +530,8 @@ notes = [
     "\"ours\" is `%s`%s; \"mosquitto\" is `%s` (Debian %s). Each cell is the median of %s runs, "
     "brokers interleaved A B A B, a fresh broker per run." % (
         ours, "" if ours_ok == "1" else " (missing: not measured)", theirs, tver, runs),
+    ] + (["Only %s were measured on that date; the other rows (%s) are from an earlier run." % (
+        only, " ".join(kept))] if kept else []) + [
     "",
     table[0], table[1]] + table[2:] + [
     "",

@@ -54,6 +54,9 @@ struct outmsg {
     uint8_t qos;
     uint8_t state;                 /* enum out_state */
     bool retain;
+    bool pid_lapped;               /* its pid did not come from session_next_pid's sequence
+                                    * (restored, imported), or the sequence came round to it:
+                                    * while it heads the in-flight list, ids are checked by a scan */
 };
 
 enum out_state { OUT_QUEUED, OUT_WAIT_PUBACK, OUT_WAIT_PUBREC, OUT_WAIT_PUBCOMP };
