@@ -183,6 +183,8 @@ SCENARIOS=(
 "fanin_q2|fan-in 8->1, QoS 2, 20 in flight per publisher|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "fanin_q2_w100|fan-in 8->1, QoS 2, 100 in flight per publisher (loss check)|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 100 --count 100000|lost:lo"
 "fanin_q1_persist|fan-in 8->1, QoS 1, persistence true, persistent subscriber|PERSIST --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_kill9|fan-in 8->1, QoS 1, 20 in flight, persistence true, kill -9 at 2 s and restart (clients reconnect, resend)|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_kill9_w1000|same, 1000 in flight per publisher|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
 "fanin_q1_persist_sync|same, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
 "fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
 "subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0, 1000 in flight|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 1000 --duration 3|msgs_per_s:hi"
@@ -236,6 +238,11 @@ run_one() {
     elif [[ $args == PERSIST* ]]; then
         BENCH_PERSIST=1
         args=${args#PERSIST }
+    fi
+    local kill9=0
+    if [[ $args == KILL9* ]]; then
+        kill9=1            # kill -9 the broker mid-run and start it again on the same port
+        args=${args#KILL9 }
     fi
     if [[ $args == TLS* ]]; then
         tls=1
@@ -291,8 +298,21 @@ run_one() {
             return
         fi
     fi
-    # shellcheck disable=SC2086  # args is a word list by design
-    out=$(timeout 300 "$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    if [ "$kill9" = 1 ]; then
+        # No --broker-pid: the process changes. mqtt_bench --reconnect rides over the gap.
+        # shellcheck disable=SC2086
+        timeout 300 "$TOOL" --port "$target" --label "$sc" --json $args >"$WORK/kill9.out" 2>&1 &
+        local tpid=$!
+        sleep "${BENCH_KILL_AT:-2}"
+        kill -KILL "$BPID" 2>/dev/null
+        wait "$BPID" 2>/dev/null
+        start_broker "$bin" "$port" "$proxy" || echo "  [$who] the broker did not start again"
+        wait "$tpid"
+        out=$(cat "$WORK/kill9.out")
+    else
+        # shellcheck disable=SC2086  # args is a word list by design
+        out=$(timeout 300 "$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    fi
     echo "$out" | sed -n '1,/^{/p' | grep -v '^{' | sed "s/^/  [$who] /"
     record "$sc" "$who" "$run" "$(echo "$out" | grep '^{' | tail -n 1)"
     [ "$via_haproxy" = 1 ] && stop_pid "$HPID"
@@ -432,7 +452,7 @@ printf '%s\n' "${SCENARIOS[@]}" >"$SC_FILE"
 echo "instr|user-space instructions per delivered message (callgrind)||instr_per_msg:lo" >>"$SC_FILE"
 echo "syscalls|system calls per delivered message||syscalls_per_msg:lo" >>"$SC_FILE"
 echo "kill9|kill -9 x6 during a QoS 1 + QoS 2 flood (persistence true)||acked_q1:hi lost_q1:lo acked_q2:hi lost_q2:lo dup_q2:lo" >>"$SC_FILE"
-echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo" >>"$SC_FILE"
+echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo snapshot_stall_ms:lo" >>"$SC_FILE"
 THEIRS_VER=$(dpkg-query -W -f='${Version}' mosquitto 2>/dev/null)
 python3 - "$RESULTS" "$SC_FILE" "$OUT" "$WORK" "$OURS" "$THEIRS" "${THEIRS_VER:-?}" "$RUNS" \
     "$OURS_PROXY" "$OURS_OK" "$ONLY" <<'EOF' || die "report failed"
@@ -440,11 +460,13 @@ import json, os, platform, statistics, sys, time
 res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok, only = sys.argv[1:12]
 rows = [json.loads(l) for l in open(res) if l.strip()]
 # With BENCH_ONLY, the rows of scenarios not run now are kept from the earlier results.md.
-earlier = {}
+earlier, earlier_run = {}, ""
 if only:
     try:
         for l in open(os.path.join(out, "results.md")):
             cols = l.split("|")
+            if l.startswith("Run with"):
+                earlier_run = l.strip()[len("Run with "):]
             if len(cols) > 3 and l.startswith("| ") and not l.startswith("| scenario |"):
                 earlier.setdefault(cols[1].strip(), []).append(l.rstrip("\n"))
     except OSError:
@@ -459,7 +481,8 @@ labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
           "acked_q2": "QoS 2 acknowledged", "lost_q2": "QoS 2 acknowledged but lost",
           "dup_q2": "QoS 2 delivered twice", "restart_s": "start until state served, s",
           "stop_s": "SIGTERM until exit, s", "rss_before_kb": "RSS before restart, KiB",
-          "rss_after_kb": "RSS after restore, KiB"}
+          "rss_after_kb": "RSS after restore, KiB",
+          "snapshot_stall_ms": "longest PINGREQ wait during a SIGUSR1 snapshot, ms"}
 
 def cell(sc, who, key):
     rs = [r for r in rows if r["scenario"] == sc and r["broker"] == who]
@@ -483,8 +506,8 @@ def fmt(v, key):
         return "-"
     if key == "syscalls_per_msg":
         return "%.4f" % v
-    if key.endswith("_us") or key in ("restart_s", "stop_s"):
-        return "%.1f" % v if key.endswith("_us") else "%.2f" % v
+    if key.endswith("_us") or key.endswith("_ms") or key in ("restart_s", "stop_s"):
+        return "%.2f" % v if key.endswith("_s") else "%.1f" % v
     return "{:,.0f}".format(v)
 
 table = ["| scenario | metric | ours | mosquitto %s | ours / mosquitto | better | mqtt_bench CPU |" % tver,
@@ -530,8 +553,8 @@ notes = [
     "\"ours\" is `%s`%s; \"mosquitto\" is `%s` (Debian %s). Each cell is the median of %s runs, "
     "brokers interleaved A B A B, a fresh broker per run." % (
         ours, "" if ours_ok == "1" else " (missing: not measured)", theirs, tver, runs),
-    ] + (["Only %s were measured on that date; the other rows (%s) are from an earlier run." % (
-        only, " ".join(kept))] if kept else []) + [
+    ] + (["Only %s were measured then; the other rows (%s) are from an earlier run: %s" % (
+        only, " ".join(kept), earlier_run)] if kept else []) + [
     "",
     table[0], table[1]] + table[2:] + [
     "",

@@ -433,9 +433,11 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static void shutdown_broker(void)
 {
+    /* Closed without the clients' DISCONNECT, so their wills go out (MQTT [MQTT-3.1.2-8]), as
+     * Mosquitto 2.1.2 and 2.0.11 do; with persistence, before the final snapshot keeps what they
+     * queued. A v5 will delay makes it a delayed will, kept in the store (will.c). */
     while (broker.clients != NULL) {
         struct client *c = broker.clients;
-        c->disconnect_sent = true; /* a broker shutdown is not the client's failure: no will */
         if (c->version == MQTT_V5 && c->stage == STAGE_MQTT)
             mqtt_encode_disconnect(&c->out, MQTT_V5, RC_SERVER_SHUTTING_DOWN, NULL);
         client_close(c, NULL);
