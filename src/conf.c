@@ -411,8 +411,11 @@ static int apply(struct conf_parse *p, const struct conf_opt *o, char *args)
     case T_IGNORED:
         return check_ignored(p, o, args);
     case T_OBSOLETE:
-        warn_at(p->file, p->line, "Warning: The '%s' option is no longer used and has no effect.",
-                p->keyword);
+        if (strcmp(p->keyword, "dhparamfile") == 0) /* 2.1.2 has its own words for this one */
+            warn_at(p->file, p->line, "Warning: dhparamfile is no longer required.");
+        else
+            warn_at(p->file, p->line, "Warning: The '%s' option is no longer used and has no "
+                    "effect.", p->keyword);
         return ERR_OK;
     case T_UNSUPPORTED:
         return check_unsupported(p, o, args);
@@ -1268,9 +1271,6 @@ static int check_tls(const struct listener_conf *l)
         return fail_at(f, l->line, ERR_CONF, "Error: Invalid tls_keyform value (%s).",
                        l->tls_keyform);
     }
-    if (l->protocol == PROTO_WEBSOCKETS && own_tls(l))
-        return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: Websockets over TLS (certfile on "
-                       "a websockets listener) is not supported by this build yet.");
     if (l->tls_version != NULL && strcmp(l->tls_version, "tlsv1.3") != 0 &&
         strcmp(l->tls_version, "tlsv1.2") != 0 && strcmp(l->tls_version, "tlsv1.1") != 0)
         return fail_at(f, l->line, ERR_CONF, "Error: Unsupported tls_version \"%s\".",
