@@ -185,7 +185,7 @@ SCENARIOS=(
 "fanin_q1_persist|fan-in 8->1, QoS 1, persistence true, persistent subscriber|PERSIST --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
 "fanin_q1_persist_kill9|fan-in 8->1, QoS 1, 20 in flight, persistence true, kill -9 at 2 s and restart (clients reconnect, resend)|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
 "fanin_q1_persist_kill9_w1000|same, 1000 in flight per publisher|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
-"fanin_q1_persist_sync|same, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_sync|fan-in 8->1, QoS 1, persistence true, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
 "fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
 "subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0, 1000 in flight|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 1000 --duration 3|msgs_per_s:hi"
 "lat_q0|latency at 10 k msgs/s, QoS 0|--pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
