@@ -91,24 +91,21 @@ static int pwfile_line(struct hmap *users, char *line, const char *path, int lin
         p++;
     if (*p == '\0' || *p == '#')
         return 0;
+    (void)lineno;
     colon = strchr(line, ':');
-    if (colon == NULL) {
-        log_err("Error: Invalid line in password file %s:%d: expected username:hash.", path,
-                lineno);
+    if (colon == NULL)
+        return 0; /* both references skip it: nobody can log in with such a line */
+    if (colon == line) {
+        log_err("password-file: Error: Invalid line in password file '%s': %s", path, line);
         return -1;
     }
     *colon = '\0';
-    if (line[0] == '\0') {
-        log_err("Error: Empty username in password file %s:%d.", path, lineno);
-        return -1;
-    }
     if (!pw_hash_valid(colon + 1)) {
-        log_err("Error: Invalid password hash for user %s in password file %s:%d.", line, path,
-                lineno);
+        log_err("password-file: Error: Unable to decode line in password file '%s'.", path);
         return -1;
     }
     if (users_add(users, line, colon + 1) != 0) {
-        log_err("Error: Out of memory reading password file %s:%d.", path, lineno);
+        log_err("password-file: Error: Out of memory reading password file '%s'.", path);
         return -1;
     }
     return 0;

@@ -272,7 +272,7 @@ void session_free_all(void);
 /* deliver.c */
 /* Routes an application message to every matching subscriber (and the retained store if
  * m->retain). from is the publishing client (NULL for the broker itself). */
-size_t deliver_publish(struct msg *m, struct client *from); /* returns the receivers */
+size_t deliver_publish(struct msg *m, struct client *from); /* returns the matches */
 /* Queues/sends m to one session at the given QoS. */
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id);
