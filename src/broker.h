@@ -156,7 +156,9 @@ struct stats {
     uint64_t msgs_received, msgs_sent, bytes_received, bytes_sent;
     uint64_t pub_msgs_received, pub_msgs_sent, pub_bytes_received, pub_bytes_sent;
     uint64_t msgs_dropped;
-    uint64_t connections_total;
+    uint64_t connections_total;     /* sockets accepted */
+    uint64_t clients_expired;       /* sessions ended by their expiry */
+    uint64_t clients_maximum;       /* most connections past CONNECT at one time */
     uint64_t proxy_accepted, proxy_corrupt, proxy_not_tls, proxy_no_cert, proxy_not_allowed;
     uint64_t proxy_health, proxy_timeouts;
 };

@@ -406,6 +406,8 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     c->stage = STAGE_MQTT;
     c->deadline = 0;
     broker.nconnected++;
+    if (broker.nconnected > broker.stats.clients_maximum)
+        broker.stats.clients_maximum = broker.nconnected;
     send_connack(c, present, assigned, ka_server);
     if (broker.conf->connection_messages) {
         const char *kind = c->is_bridge ? "bridge" : "client";

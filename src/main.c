@@ -564,8 +564,8 @@ int main(int argc, char **argv)
     uv_check_start(&flush_check, on_check);
     uv_timer_init(broker.loop, &tick_timer);
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
-    next_sys_ms = now_ms();
     sys_init();
+    next_sys_ms = now_ms() + (int64_t)conf.sys_interval * 1000;
     if (bridge_start_all() != 0 || notify_watchdog_start(broker.loop) != 0)
         goto start_failed;
     log_notice("mosquitto version %s running", VERSION);
