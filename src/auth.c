@@ -173,6 +173,37 @@ int auth_check_connect(const struct auth *a, bool allow_anonymous, const char *u
     return 0;
 }
 
+bool auth_has_users(const struct auth *a)
+{
+    return a != NULL && a->users != NULL;
+}
+
+const char *auth_user_hash(const struct auth *a, const char *username)
+{
+    const struct auth_user *u;
+
+    if (a == NULL || a->users == NULL || username == NULL)
+        return NULL;
+    u = hmap_get(a->users, username);
+    return u != NULL ? u->hash : NULL;
+}
+
+bool auth_recheck(const struct auth *a, const char *username, const char *password, char **hash)
+{
+    const char *h = auth_user_hash(a, username);
+    char *copy;
+
+    if (h == NULL || password == NULL)
+        return false;
+    if (*hash != NULL && strcmp(h, *hash) == 0)
+        return true;
+    if (!pw_verify(h, password) || (copy = strdup(h)) == NULL)
+        return false;
+    free(*hash);
+    *hash = copy;
+    return true;
+}
+
 bool auth_check_acl(const struct auth *a, const char *clientid, const char *username,
                     const char *topic, int access)
 {

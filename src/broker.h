@@ -108,6 +108,9 @@ struct client {
     char *id;                      /* NULL before CONNECT; owned until the session is attached,
                                     * then borrowed from session->id (one copy per client) */
     char *username;                /* owned; NULL if anonymous */
+    char *auth_hash;               /* owned: the password-file hash it logged in with, or NULL */
+    char *password;                /* owned, with auth_hash: to check it again on SIGHUP, as
+                                    * 2.1.2 does; wiped when freed */
     int64_t last_in;               /* monotonic ms of the last packet read */
     int64_t progress_at;           /* monotonic ms of the last ack or write while its session
                                     * is behind (deliver.c's back-pressure bound) */

@@ -452,6 +452,10 @@ void client_close(struct client *c, const char *reason)
         free(c->id);
     c->id = NULL;
     free(c->username);
+    free(c->auth_hash);
+    if (c->password != NULL)
+        explicit_bzero(c->password, strlen(c->password));
+    free(c->password);
     c->username = NULL;
     free(c->proxy_cn);
     c->proxy_cn = NULL;

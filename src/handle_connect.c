@@ -210,6 +210,17 @@ static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
                             lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0
                                                      : sec->allow_anonymous > 0,
                             c->username, password, c->identity);
+    if (rc == 0 && !c->identity && password != NULL) {
+        const char *h = auth_user_hash(*c->listener->auth, c->username);
+        if (h != NULL && (c->auth_hash = strdup(h)) == NULL)
+            rc = RC_SERVER_UNAVAILABLE;
+        else if (h != NULL) {
+            c->password = password; /* kept for the check on reload */
+            return 0;
+        }
+    }
+    if (password != NULL)
+        explicit_bzero(password, strlen(password));
     free(password);
     return (uint8_t)rc;
 }

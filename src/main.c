@@ -51,9 +51,6 @@ static struct {
     char name[64];
 } run_as;
 
-/* The configuration files, as SIGHUP reads them again (absolute with -d). */
-static struct args reload_args;
-
 /* -d: write end of the pipe to the waiting parent; -1 once told, or without -d. */
 static int daemon_fd = -1;
 
@@ -96,6 +93,9 @@ struct args {
     const char *ports[16];
     int nports;
 };
+
+/* The configuration files, as SIGHUP reads them again (absolute with -d). */
+static struct args reload_args;
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -240,6 +240,35 @@ static void on_tick(uv_timer_t *h)
     client_flush_all(); /* output made by timers must not wait for the next I/O event */
 }
 
+/* After a reload, every client must still be let in by the password file and
+ * allow_anonymous as they now stand, as 2.1.2 checks: a removed user or a changed password
+ * ends the connection ("disconnected.", acl/password/sighup-*). Certificate identities and
+ * bridges are not password-file matters. */
+static void recheck_clients(void)
+{
+    struct client *next;
+
+    for (struct client *c = broker.clients; c != NULL; c = next) {
+        const struct listener_conf *lc = c->listener->conf;
+        const struct security_conf *sec = conf_security(broker.conf, lc);
+        bool anon = lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0 : sec->allow_anonymous > 0;
+        const struct auth *a = *c->listener->auth;
+        bool ok;
+
+        next = c->next;
+        if (c->stage != STAGE_MQTT || c->bridge != NULL || c->identity)
+            continue;
+        if (c->auth_hash != NULL)
+            ok = auth_recheck(a, c->username, c->password, &c->auth_hash);
+        else if (c->username != NULL && auth_has_users(a))
+            ok = false; /* it gave no password that this file could have checked */
+        else
+            ok = anon;
+        if (!ok)
+            client_close(c, "");
+    }
+}
+
 static void reload(void)
 {
     struct conf *fresh = calloc(1, sizeof(*fresh));
@@ -255,7 +284,8 @@ static void reload(void)
     }
     /* Only what Mosquitto reloads: logging, password and ACL files. Listeners stay. */
     if (load_config(fresh, &a) != 0) {
-        log_err("Error: Unable to reload configuration, keeping the old one.");
+        /* The error lines said it all; the old configuration stays, as with 2.1.2, which adds
+         * nothing after them (signals/HUP-with-broken-config). */
         conf_free(fresh);
         free(fresh);
         notify_ready();
@@ -267,6 +297,8 @@ static void reload(void)
     } else {
         auth_free(broker.auth);
         broker.auth = na;
+        /* allow_anonymous goes with the files it decides together with (2.1.2 reloads it) */
+        broker.conf->sec.allow_anonymous = fresh->sec.allow_anonymous;
         /* The files named in the running config are what gets reloaded. */
     }
     for (size_t i = 0; i < broker.nlisteners; i++) {
@@ -279,6 +311,7 @@ static void reload(void)
             }
         }
     }
+    recheck_clients();
     tls_reload(); /* certificates renewed in place (Let's Encrypt): new connections use them */
     broker.conf->log_dest = fresh->log_dest;
     broker.conf->log_type = fresh->log_type;
