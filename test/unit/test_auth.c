@@ -473,7 +473,9 @@ static void test_acl_missing_and_pwfile_error_fails_whole_load(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "Unable to open acl_file"));
     CU_ASSERT_EQUAL(auth_load_exit_code(), 13);
     /* a good ACL does not rescue a bad password file, nor the other way round */
-    a = load(write_file("bad2.pw", ":nouser\n"), write_file("good.acl", "topic a\n"));
+    /* write_file() returns one static buffer: one call per statement */
+    snprintf(path, sizeof(path), "%s", write_file("bad2.pw", ":nouser\n"));
+    a = load(path, write_file("good.acl", "topic a\n"));
     CU_ASSERT_PTR_NULL(a);
     a = load(DEBIAN_PW, write_file("bad2.acl", "topic foo bar\n"));
     CU_ASSERT_PTR_NULL(a);
