@@ -78,6 +78,12 @@ def connect_area():
             sc("connect/%s/pingreq-before-connect" % v, [O("a", p), S("a", "pingreq"), R("a")]),
             sc("connect/%s/truncated-connect" % v, [O("a", p), HEX("a", "100c00044d51545404"),
                                                    CLOSE("a")]),
+            # A close in the middle of a later packet, and right after its first byte: 2.1.2
+            # logs "Success." once the fixed header is complete, "closed by client" before.
+            sc("connect/%s/truncated-publish" % v, [C("a", proto=p), HEX("a", "300a0003612f62"),
+                                                   CLOSE("a")]),
+            sc("connect/%s/close-after-first-byte" % v, [C("a", proto=p), HEX("a", "30"),
+                                                        CLOSE("a")]),
         ]
     # Protocol name / version combinations.
     for name, ver, tag in (("MQTT", 3, "MQTT-v3"), ("MQIsdp", 4, "MQIsdp-v4"),
