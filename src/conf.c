@@ -1290,7 +1290,9 @@ static int check_tls(const struct listener_conf *l)
     if (l->protocol == PROTO_WEBSOCKETS && own_tls(l))
         return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: Websockets over TLS (certfile on "
                        "a websockets listener) is not supported by this build yet.");
-    if (l->tls_version != NULL && strcmp(l->tls_version, "tlsv1.3") != 0 &&
+    /* Only where TLS is spoken: on a plain listener 2.1.2 ignores it (config/tls-version-*) */
+    if (l->tls_version != NULL && own_tls(l) &&
+        strcmp(l->tls_version, "tlsv1.3") != 0 &&
         strcmp(l->tls_version, "tlsv1.2") != 0 && strcmp(l->tls_version, "tlsv1.1") != 0)
         return fail_at(f, l->line, ERR_CONF, "Error: Unsupported tls_version \"%s\".",
                        l->tls_version);

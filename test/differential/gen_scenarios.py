@@ -434,6 +434,28 @@ def config_area():
         ("keepalive-65535-ok", "max_keepalive 65535"),
         ("log-timestamp-format", "log_timestamp_format %Y"),
         ("upgrade-outgoing-qos-ok", "upgrade_outgoing_qos true"),
+        # TLS listeners: what is checked at start, and where 2.1.2 says it
+        ("tls-certfile-without-keyfile", "listener {port2}\ncertfile {dir}/nope.crt"),
+        ("tls-keyfile-without-certfile", "listener {port2}\nkeyfile {dir}/nope.key"),
+        ("tls-certfile-missing", "listener {port2}\ncertfile {dir}/nope.crt\n"
+                                 "keyfile {dir}/nope.key"),
+        ("tls-cafile-without-certfile", "listener {port2}\ncafile {dir}/nope.crt"),
+        ("tls-capath-without-certfile", "listener {port2}\ncapath {dir}"),
+        ("tls-version-on-plain-listener", "listener {port2}\ntls_version tlsv9"),
+        ("tls-require-certificate-on-plain-listener", "listener {port2}\nrequire_certificate true"),
+        # PROXY listeners: the options 2.1.2 has too
+        ("proxy-protocol-0", "listener {port2}\nenable_proxy_protocol 0"),
+        ("proxy-protocol-3", "listener {port2}\nenable_proxy_protocol 3"),
+        ("proxy-protocol-garbage", "listener {port2}\nenable_proxy_protocol two"),
+        ("proxy-protocol-empty", "listener {port2}\nenable_proxy_protocol"),
+        ("proxy-protocol-1-ok", "listener {port2}\nenable_proxy_protocol 1"),
+        ("proxy-protocol-2-ok", "listener {port2}\nenable_proxy_protocol 2"),
+        ("proxy-v2-subject-as-username", "listener {port2}\nenable_proxy_protocol 2\n"
+                                         "use_subject_as_username true"),
+        ("proxy-v2-require-certificate-ok", "listener {port2}\nenable_proxy_protocol 2\n"
+                                            "require_certificate true"),
+        ("proxy-v1-certfile-missing", "listener {port2}\nenable_proxy_protocol 1\n"
+                                      "certfile {dir}/nope.crt\nkeyfile {dir}/nope.key"),
     ]
     for tag, extra in bad:
         out.append(conf_err("config/%s" % tag, base + extra))
@@ -487,6 +509,8 @@ def cli_area():
         cli("cli/d-daemon", ["-c", "{conf}", "-d"], base + "pid_file {dir}/pid\n"),
         cli("cli/tls-keylog-missing-arg", ["-c", "{conf}", "--tls-keylog"], base),
         cli("cli/tls-keylog", ["-c", "{conf}", "--tls-keylog", "{dir}/keys"], base),
+        cli("cli/tls-keylog-unwritable", ["-c", "{conf}", "--tls-keylog", "{dir}/no/such/dir/keys"],
+            base),
         cli("cli/two-c", ["-c", "{conf}", "-c", "{conf}"], base),
         cli("cli/positional-argument", ["-c", "{conf}", "extra"], base),
         cli("cli/version-flag-long", ["--version"]),
@@ -1198,6 +1222,17 @@ def signals_area():
             WAITLOG("Reloading|reload"), C("b", proto=V5, keepalive=60)],
            config="include_dir {dir}/inc", files={"inc/a.conf": "max_keepalive 60\n"},
            log=LOG_CONN + ["eload"]),
+        # SIGUSR1 writes the persistent state now, and says so
+        sc("signals/USR1-saves-with-persistence", [C("a"), SIG("USR1"), WAITLOG("Saving"),
+                                                   ALIVE(0.3), D("a")],
+           config="persistence true\npersistence_location {dir}/",
+           log=LOG_CONN + ["Saving", "ignal"]),
+        sc("signals/HUP-reloads-acl", [C("a"), SUB("a", "t/#", 0), R("a"),
+                                       WRITE("acl", "topic readwrite nothing\n"), SIG("HUP"),
+                                       WAITLOG("Reloading"), C("p"), PUB("p", "t/x", "after"),
+                                       D("a")],
+           config="acl_file {dir}/acl", files={"acl": "topic readwrite t/#\n"},
+           log=LOG_CONN + ["eload", "rror"]),
         sc("signals/HUP-with-broken-config",
            [C("a"), WRITE("inc/a.conf", "bogus_option 1\n"), SIG("HUP"), ALIVE(1.0), D("a"),
             C("b")],

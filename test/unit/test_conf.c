@@ -431,6 +431,15 @@ static void test_not_supported(void)
     /* 2.1.2: "Error: Unsupported tls_version "tlsv9"." (at start-up, without a location) */
     expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ntls_version tlsv9\n",
                    ERR_CONF, "Error: Unsupported tls_version \"tlsv9\".");
+    /* ...and ignores it on a plain listener (config/tls-version-on-plain-listener) */
+    {
+        struct conf c;
+        char path[64];
+        CU_ASSERT_EQUAL(parse_text(&c, "listener 1883\ntls_version tlsv9\n", path, sizeof(path)),
+                        ERR_OK);
+        CU_ASSERT_EQUAL(conf_validate(&c), ERR_OK);
+        conf_free(&c);
+    }
     /* 2.1.2 tries to load the engine ("Error loading foo engine"); we have none */
     expect_invalid("listener 8883\ncertfile /c.pem\nkeyfile /k.pem\ntls_engine foo\n",
                    ERR_NOT_SUPPORTED, "Error: tls_engine is not supported by this build");
