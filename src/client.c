@@ -140,7 +140,7 @@ struct client *client_new(int fd, struct listener *l, const struct sockaddr *sa,
         c->stage = STAGE_PROXY;
         c->deadline = c->last_in + (int64_t)l->conf->proxy_timeout * 1000;
     } else {
-        if (l->tls_ctx != NULL && l->conf->protocol == PROTO_MQTT) {
+        if (l->tls_ctx != NULL) {
             c->stage = STAGE_TLS;
             c->deadline = c->last_in + TLS_HANDSHAKE_TIMEOUT_MS;
         } else {
@@ -718,9 +718,11 @@ void client_process(struct client *c)
         if (proxy_process(c) != 0 || c->stage == STAGE_PROXY)
             return;
     }
-    if (c->ws == NULL && c->listener->conf->protocol == PROTO_WEBSOCKETS) {
+    if (c->ws == NULL && c->listener->conf->protocol == PROTO_WEBSOCKETS &&
+        c->stage == STAGE_CONNECT) {
         /* The HTTP upgrade and the frames are libwebsockets' job; what it unwraps comes back
-         * through client_ws_input(). */
+         * through client_ws_input(). With TLS, that is once the handshake is done (after a
+         * PROXY header the TLS stage comes first; the header's stage left no bytes behind). */
         adopt_ws(c);
         return;
     }

@@ -1287,9 +1287,6 @@ static int check_tls(const struct listener_conf *l)
         return fail_at(f, l->line, ERR_CONF, "Error: Invalid tls_keyform value (%s).",
                        l->tls_keyform);
     }
-    if (l->protocol == PROTO_WEBSOCKETS && own_tls(l))
-        return fail_at(f, l->line, ERR_NOT_SUPPORTED, "Error: Websockets over TLS (certfile on "
-                       "a websockets listener) is not supported by this build yet.");
     /* Only where TLS is spoken: on a plain listener 2.1.2 ignores it (config/tls-version-*) */
     if (l->tls_version != NULL && own_tls(l) &&
         strcmp(l->tls_version, "tlsv1.3") != 0 &&

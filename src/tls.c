@@ -21,6 +21,7 @@
 #include "broker.h"
 #include "log.h"
 #include "tls.h"
+#include "ws.h"
 
 #define TLS_RECORD 16384              /* pack small iovecs up to one full record */
 #define PSK_MAX 64                    /* bytes of a pre-shared key */
@@ -442,7 +443,7 @@ static bool load_crl(SSL_CTX *ctx, const char *crlfile, const char *where)
 
 bool tls_listener_conf(const struct listener_conf *lc)
 {
-    return lc->protocol == PROTO_MQTT && (lc->certfile != NULL || lc->psk_hint != NULL);
+    return lc->certfile != NULL || lc->psk_hint != NULL;
 }
 
 /* Builds a server context from lc, or NULL after logging why. */
@@ -516,6 +517,9 @@ int tls_listener_init(struct listener *l)
             return 0;
         }
     }
+    if (l->conf->tls_version != NULL && strcmp(l->conf->tls_version, "tlsv1.1") == 0)
+        log_warn("Please be aware that support for TLS v1.1 will go away eventually and that you "
+                 "should plan now to migrate away from it."); /* 2.1.2's line, at start-up */
     l->tls_ctx = server_ctx(l->conf);
     return l->tls_ctx != NULL ? 0 : -1;
 }
@@ -628,9 +632,17 @@ static bool take_identity(struct client *c, SSL *ssl)
     return true;
 }
 
+/* True if b can start a plaintext HTTP request ("GET ", "POST", "PUT ", "HEAD"): a websocket
+ * client without TLS. OpenSSL calls such input "http request", and so does 2.1.2's log. */
+static bool http_start(int b)
+{
+    return b == 'G' || b == 'P' || b == 'H';
+}
+
 /* 2.1.2's lines for a failed handshake: OpenSSL's reasons, then the client's disconnection as a
- * protocol error, with its address standing in for the client id it never sent. */
-static void log_handshake_failure(struct client *c, SSL *ssl, const char *why, bool plaintext)
+ * protocol error, with its address standing in for the client id it never sent. first is the
+ * first byte of a stream refused before OpenSSL saw it, else -1. */
+static void log_handshake_failure(struct client *c, SSL *ssl, const char *why, int first)
 {
     unsigned long e;
     int i = 0;
@@ -644,9 +656,12 @@ static void log_handshake_failure(struct client *c, SSL *ssl, const char *why, b
     if (i == 0 && why != NULL)
         log_err("OpenSSL Error while trying to get the error[0]: %s", why);
     /* Ours, beyond 2.1.2: say what was wrong in words a user can act on. */
-    if (plaintext)
+    if (first == 0x10)
         log_info("Client %s:%u sent plaintext MQTT (CONNECT) to a TLS listener.", c->address,
                  c->port);
+    else if (http_start(first))
+        log_info("Client %s:%u sent plaintext HTTP (a websocket without TLS?) to a TLS listener.",
+                 c->address, c->port);
     else if (verify != X509_V_OK)
         log_info("Client certificate from %s:%u rejected: %s.", c->address, c->port,
                  X509_verify_cert_error_string(verify));
@@ -691,8 +706,8 @@ int tls_stage(struct client *c)
              * garbage or plaintext costs a peek, not an SSL_new(). The wording is OpenSSL's
              * for such input. */
             ERR_clear_error();
-            ERR_raise(ERR_LIB_SSL, SSL_R_WRONG_VERSION_NUMBER);
-            log_handshake_failure(c, NULL, NULL, b == 0x10);
+            ERR_raise(ERR_LIB_SSL, http_start(b) ? SSL_R_HTTP_REQUEST : SSL_R_WRONG_VERSION_NUMBER);
+            log_handshake_failure(c, NULL, NULL, b);
             client_close(c, NULL);
             return -1;
         }
@@ -707,7 +722,7 @@ int tls_stage(struct client *c)
         c->read_wants_write = c->x.want == XPRT_WANT_WRITE;
         return 0;
     case XPRT_HS_ERROR:
-        log_handshake_failure(c, ssl, c->x.why, false);
+        log_handshake_failure(c, ssl, c->x.why, -1);
         client_close(c, NULL);
         return -1;
     case XPRT_HS_DONE:
@@ -732,9 +747,12 @@ void tls_timeout(struct client *c)
 
 void tls_log_negotiated(const struct client *c)
 {
-    if (c->x.ops == &xprt_tls_ops && broker.conf->connection_messages)
-        log_notice("Client %s negotiated %s cipher %s", client_name(c), xprt_tls_version(&c->x),
-                   xprt_tls_cipher(&c->x));
+    const char *version = xprt_tls_version(&c->x), *cipher = xprt_tls_cipher(&c->x);
+
+    if (version == NULL && !ws_tls_negotiated(c, &version, &cipher))
+        return;
+    if (broker.conf->connection_messages)
+        log_notice("Client %s negotiated %s cipher %s", client_name(c), version, cipher);
 }
 
 /* ---- outgoing (bridge) contexts ---- */

@@ -12,7 +12,8 @@ struct listener;
 struct listener_conf;
 
 /* True if connections to a listener with this configuration run our own TLS handshake:
- * certfile (or psk_hint) on an MQTT listener. Websocket listeners leave TLS to libwebsockets. */
+ * certfile (or psk_hint). On a websockets listener the plaintext then goes to libwebsockets
+ * (ws_tls.c), so the TLS facts are the same on both kinds. */
 bool tls_listener_conf(const struct listener_conf *lc);
 
 /* Builds (or shares with an earlier socket of the same listener line) l->tls_ctx. Logs

@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "log.h"
 #include "ws.h"
+#include "xprt.h"
 
 #define WS_TX_CHUNK (128u * 1024)       /* payload per frame: keeps lws' partial-write copy small */
 #define WS_RX_PAUSE_AT (4u << 20)       /* stop reading a client whose replies pile up */
@@ -37,6 +38,8 @@ struct ws_conn {
     bool hold_input;               /* client.c: a paused publisher has sent enough for now */
     bool releasing;                /* handing c back to client.c: ignore its calls */
     const char *close_reason;      /* static; why we refused the upgrade, for the log */
+    const char *tls_version;       /* static (OpenSSL's); NULL unless over our TLS (ws_tls.c) */
+    const char *tls_cipher;
     struct ws_conn *kill_next;
     struct ws_conn *next, *prev;   /* every conn, for shutdown */
 };
@@ -323,11 +326,19 @@ int ws_adopt(struct client *c)
 {
     struct ws_conn *w = calloc(1, sizeof(*w));
     struct buf http = c->in;
+    struct ws_relay *relay = NULL;
     struct lws *wsi;
 
     if (w == NULL || ws.vhost == NULL) {
         free(w);
         return -1;
+    }
+    if ((w->tls_version = xprt_tls_version(&c->x)) != NULL) {
+        w->tls_cipher = xprt_tls_cipher(&c->x);
+        if ((relay = ws_tls_relay(&c->x)) == NULL) {
+            free(w);
+            return -1;
+        }
     }
     w->c = c;
     w->adopting = true;
@@ -346,6 +357,8 @@ int ws_adopt(struct client *c)
     wsi = lws_adopt_socket_vhost_readbuf(ws.vhost, c->x.fd, (const char *)http.data, http.len);
     ws.pending = NULL;
     buf_free(&http);
+    if (relay != NULL)
+        ws_tls_relay_run(relay);
     w->adopting = false;
     /* Whatever happened, the socket belongs to libwebsockets (it closes it on failure). */
     if (wsi == NULL && w->wsi != NULL)
@@ -430,6 +443,17 @@ void ws_hold_input(struct client *c, bool hold)
     }
 }
 
+bool ws_tls_negotiated(const struct client *c, const char **version, const char **cipher)
+{
+    const struct ws_conn *w = c->ws;
+
+    if (w == NULL || w->tls_version == NULL)
+        return false;
+    *version = w->tls_version;
+    *cipher = w->tls_cipher;
+    return true;
+}
+
 size_t ws_out_pending(const struct client *c)
 {
     const struct ws_conn *w = c->ws;
@@ -467,7 +491,7 @@ void ws_shutdown(void)
     uv_timer_init(broker.loop, &grace);
     grace.data = &expired;
     uv_timer_start(&grace, on_grace_timer, WS_SHUTDOWN_GRACE_MS, 0);
-    while (ws.nconns > 0 && !expired)
+    while ((ws.nconns > 0 || ws_tls_relays_open()) && !expired)
         uv_run(broker.loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&grace, NULL);
     uv_close((uv_handle_t *)&ws.kill_timer, NULL);
@@ -479,6 +503,7 @@ void ws_shutdown(void)
         uv_run(broker.loop, UV_RUN_NOWAIT);
     lws_context_destroy(ws.ctx);
     ws.ctx = NULL;
+    ws_tls_relay_close_all(); /* after the wsis: their ends of the relays are closed */
     ws.vhost = NULL;
     while (ws.conns != NULL)
         conn_release(ws.conns); /* none expected: lws destroyed every wsi */

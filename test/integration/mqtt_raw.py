@@ -362,11 +362,15 @@ class Packet:
 class Conn:
     """One TCP (or unix) connection to the broker, driven by the test thread."""
 
-    def __init__(self, port=None, host="127.0.0.1", proto=V311, path=None, timeout=5.0):
+    def __init__(self, port=None, host="127.0.0.1", proto=V311, path=None, timeout=5.0,
+                 sock=None):
         self.proto = proto
         self.buf = b""
         self.stash = []     # packets skipped by expect(..., stash=True), returned first later
-        if path is not None:
+        if sock is not None:    # already connected (e.g. a PROXY header sent, TLS on top)
+            self.sock = sock
+            self.sock.settimeout(timeout)
+        elif path is not None:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
             self.sock.connect(path)

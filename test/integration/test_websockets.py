@@ -25,8 +25,8 @@ class WsConn(m.Conn):
     """mqtt_raw.Conn over websocket frames: send() wraps bytes in masked binary frames, reads
     unwrap the server's frames into the byte stream the MQTT reader works on."""
 
-    def __init__(self, port, subprotocol="mqtt", timeout=5.0, early=b""):
-        super().__init__(port, timeout=timeout)
+    def __init__(self, port, subprotocol="mqtt", timeout=5.0, early=b"", sock=None):
+        super().__init__(port, timeout=timeout, sock=sock)
         self.raw = b""              # bytes read, not yet a whole frame
         self.close_frame = None     # (code, reason) once the server sent one
         key = base64.b64encode(os.urandom(16)).decode()
@@ -120,11 +120,14 @@ class Paho:
     """A paho client (tcp or websockets) on its own network thread, with received messages in a
     queue and connection events as threading.Events."""
 
-    def __init__(self, port, client_id, transport="tcp", protocol=None):
+    def __init__(self, port, client_id, transport="tcp", protocol=None, prepare=None,
+                 host="127.0.0.1", bind=""):
         kw = {} if protocol is None else {"protocol": protocol}
         self.c = paho.Client(client_id, transport=transport, **kw)
         if transport == "websockets":
             self.c.ws_set_options(path="/mqtt")
+        if prepare is not None:
+            prepare(self.c)     # e.g. tls_set(): TLS and the upgrade then happen in connect()
         self.msgs = queue.Queue()
         self.connected = threading.Event()
         self.disconnected = threading.Event()
@@ -133,7 +136,7 @@ class Paho:
                                                     self.connected.set())
         self.c.on_disconnect = lambda c, u, rc, *a: self.disconnected.set()
         self.c.on_message = lambda c, u, msg: self.msgs.put(msg)
-        self.c.connect("127.0.0.1", port, keepalive=60)
+        self.c.connect(host, port, keepalive=60, bind_address=bind)
         self.c.loop_start()
         if not self.connected.wait(5) or self.rc != 0:
             self.stop()
