@@ -43,7 +43,7 @@ static const struct { const char *keyword, *value; } examples[] = {
     { "plugin_opt_*", "value" }, { "plugin_use", "name" }, { "psk_file", "/etc/psk" },
     { "queue_qos0_messages", "true" }, { "retain_available", "false" },
     { "retain_expiry_interval", "10" }, { "retained_persistence", "true" },
-    { "retry_interval", "20" }, { "set_tcp_nodelay", "true" }, { "store_clean_interval", "10" },
+    { "retry_interval", "20" }, { "set_tcp_nodelay", "true" },
     { "sys_interval", "0" }, { "upgrade_outgoing_qos", "true" }, { "user", "nobody" },
     { "accept_protocol_versions", "5" }, { "bind_address", "127.0.0.1" },
     { "bind_interface", "lo" }, { "http_dir", "/var/www" }, { "listener", "1884 ::1" },
