@@ -103,6 +103,30 @@ class ServerOnly(WssCase):
             self.assertEqual(got(c), ("big/t", big[i:]))
         c.stop()
 
+    def test_subscriber_that_stops_reading(self):
+        # 6 MB for a subscriber that reads nothing: TLS, the relay, the socketpair and
+        # libwebsockets all fill up; others are served meanwhile, and once it reads, every
+        # message arrives whole and in order.
+        big = [bytes([i]) * (384 * 1024) for i in range(16)]
+        slow = raw_wss(open_conn(self.b.port), self.p)
+        slow.send(m.connect("wss-slow"))
+        self.assertEqual(slow.expect(m.CONNACK).rc, 0)
+        slow.send(m.subscribe(1, [("slow/t", 1)]))
+        slow.expect(m.SUBACK)
+        pub = Wss(self.b.port, self.p, "wss-slow-pub")
+        for payload in big:
+            pub.publish("slow/t", payload, 1)
+        pub.stop()
+        self.assert_serving()
+        for i, payload in enumerate(big):
+            pkt = slow.expect(m.PUBLISH, timeout=20)
+            self.assertEqual((pkt.topic, len(pkt.payload), pkt.payload[:1]),
+                             ("slow/t", len(payload), payload[:1]), "message %d" % i)
+            self.assertEqual(pkt.payload, payload)
+            slow.send(m.puback(pkt.mid))
+        slow.send(m.disconnect())
+        slow.close()
+
     def test_wrong_ca_refused_by_client(self):
         # 2.1.2: "OpenSSL Error while trying to get the error[0]: error:0A000418:SSL
         # routines::tlsv1 alert unknown ca" then "Client 127.0.0.1 [127.0.0.1:60567]
