@@ -89,9 +89,10 @@ install-files:
 	sed 's|@SBINDIR@|$(prefix)/sbin|' dist/mosquitto.service.in > $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNITDIR)/mosquitto.service
 	install -d $(DESTDIR)/var/lib/mosquitto $(DESTDIR)/var/log/mosquitto
-	install -d $(DESTDIR)$(prefix)/share/man/man1 $(DESTDIR)$(prefix)/share/man/man5 $(DESTDIR)$(prefix)/share/man/man8
-	for m in man/mosquitto_passwd.1:man1 man/mosquitto_db_dump.1:man1 man/mosquitto.conf.5:man5 man/mosquitto.8:man8; do \
-	    gzip -9n < $${m%%:*} > $(DESTDIR)$(prefix)/share/man/$${m##*:}/$$(basename $${m%%:*}).gz; done
+	# Every page of man/, compressed as Debian installs them (gzip -9n: no name or time stamp,
+	# so the package is reproducible).
+	for m in man/*.[1-8]; do sec=$${m##*.}; install -d $(DESTDIR)$(prefix)/share/man/man$$sec; \
+	    gzip -9n < $$m > $(DESTDIR)$(prefix)/share/man/man$$sec/$$(basename $$m).gz; done
 
 # A Debian package of this tree, built (unsigned) from a copy in $(DEB_WORK) so that neither
 # this folder nor its parent collect dpkg-buildpackage's by-products; the .deb ends up there.

@@ -5,7 +5,8 @@ exit code says whether the daemon started.
 
 References, recorded 2026-11-30 as root with the `mosquitto` user present:
   both 2.0.11 and 2.1.2 leave the log -rw------- and the pid file -rw-r--r--, both owned by
-  mosquitto:mosquitto; SIGRTMIN makes 2.1.2 reopen its log (2.0.11 dies of it).
+  mosquitto:mosquitto; SIGRTMIN makes 2.1.2 reopen its log, also after the drop into a folder
+  only mosquitto may write (2.0.11 dies of it).
   `-d` with relative paths: neither changes directory (the daemon's cwd stays where it was
   started); a -d start that fails (log file in a missing folder) still exits 0 in the parent
   for both. We change to / like a daemon should, after making the paths absolute, and the
@@ -86,6 +87,18 @@ class FilesAfterDropTest(BrokerTest):
         # Logged before the reopen, so it went to the rotated file.
         with open(b.log_path + ".1") as f:
             self.assertIn("Reloading config.", f.read())
+
+    def test_sigrtmin_reopens_log_after_drop(self):
+        # 2.1.2, same steps by hand as root (2026-11-30): a new mosquitto-owned 0600 log holding
+        # the next client's lines, nothing logged for the signal itself; 2.0.11 dies of SIGRTMIN.
+        b = self.rotate_and_signal(signal.SIGRTMIN)
+        self.assertIsNone(b.proc.poll())
+        # A reopen only: no reload was logged, in either file.
+        for path in (b.log_path, b.log_path + ".1"):
+            with open(path) as f:
+                self.assertNotIn("Reloading config.", f.read(), path)
+        with open(b.log_path + ".1") as f:
+            self.assertNotIn("after-reopen", f.read())
 
 
 class DaemonTest(unittest.TestCase):

@@ -106,8 +106,11 @@ class DebTest(unittest.TestCase):
         paths = [line.split()[-1] for line in listing.splitlines()]
         for p in EXPECTED_FILES:
             self.assertIn(p, paths)
-        # Man pages compressed as Debian does, nothing left uncompressed.
+        # Every page of man/, compressed as Debian does, nothing left uncompressed.
         self.assertEqual([p for p in paths if "/man/" in p and re.search(r"\.\d$", p)], [])
+        for page in os.listdir(os.path.join(ROOT, "man")):
+            if re.search(r"\.\d$", page):
+                self.assertIn("./usr/share/man/man%s/%s.gz" % (page[-1], page), paths)
 
     def test_control_files(self):
         d = os.path.join(self.work, "control")

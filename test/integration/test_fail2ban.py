@@ -11,6 +11,7 @@ the client id there and the address in the disconnect line. Edited from the reco
 second client's address is 192.0.2.20/.21 (the runs were all on loopback) so the tests can tell
 the lines apart, and 2.0's log gets an accepted client (rc 0) that must not count."""
 
+import ast
 import os
 import subprocess
 import tempfile
@@ -127,6 +128,56 @@ class OurBrokerTest(BrokerTest):
         self.assertEqual(banned(b.log_text()),
                          ["127.0.0.1", "198.51.100.7", "203.0.113.8", "2001:db8::9",
                           "127.0.0.1"])
+
+
+class ReadmeJailTest(unittest.TestCase):
+    """The jail the README's "Installing" section tells users to write, with the filter as the
+    package installs it, loaded by Debian's fail2ban-client from a copy of /etc/fail2ban (its
+    own sshd jail taken out: this machine has no auth.log). Each `filter =` spelling the
+    README gives must load the jail with the filter's regexes."""
+
+    def readme_jail(self):
+        with open(os.path.join(HERE, "..", "..", "README.md")) as f:
+            readme = f.read()
+        start = readme.index("jail.d/mosquitto.local")
+        block = readme[readme.index("```", start) + 3:]
+        return block[:block.index("```")].strip() + "\n"
+
+    def test_readme_jail_loads(self):
+        jail = self.readme_jail()
+        self.assertIn("filter   = mosquitto-proxy\n", jail)
+        work = tempfile.mkdtemp(prefix="f2b-conf-")
+        self.addCleanup(subprocess.run, ["rm", "-rf", work])
+        conf = os.path.join(work, "fail2ban")
+        subprocess.run(["cp", "-r", "/etc/fail2ban", conf], check=True)
+        for name in os.listdir(os.path.join(conf, "jail.d")):
+            os.unlink(os.path.join(conf, "jail.d", name))
+        subprocess.run(["cp", FILTER, os.path.join(conf, "filter.d", "mosquitto-proxy.conf")],
+                       check=True)
+        log = os.path.join(work, "mosquitto.log")
+        open(log, "w").close()
+        jail = jail.replace("/var/log/mosquitto/mosquitto.log", log)
+        # The spelling, and the wording of each regex fail2ban must then watch for.
+        for spec, wording in (("mosquitto-proxy", ["disconnected: not authorised"]),
+                              ("mosquitto-proxy[mode=2.0]", ["Sending CONNACK to <HOST>"]),
+                              ("mosquitto-proxy[mode=both]", ["disconnected: not authorised",
+                                                              "Sending CONNACK to <HOST>"])):
+            with open(os.path.join(conf, "jail.d", "mosquitto.local"), "w") as f:
+                f.write(jail.replace("filter   = mosquitto-proxy\n", "filter   = %s\n" % spec))
+            r = subprocess.run(["fail2ban-client", "-c", conf, "-d"], capture_output=True,
+                               text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, spec + r.stderr)
+            self.assertIn("['add', 'mosquitto', 'auto']", r.stdout, spec)
+            self.assertIn("['set', 'mosquitto', 'addlogpath', '%s'" % log, r.stdout, spec)
+            regexes = []   # one regex: ['set', jail, 'addfailregex', r]; more: 'multi-set'
+            for line in r.stdout.splitlines():
+                cmd = ast.literal_eval(line) if line.startswith("[") else []
+                if cmd[1:3] == ["mosquitto", "addfailregex"]:
+                    regexes += cmd[3] if isinstance(cmd[3], list) else [cmd[3]]
+            self.assertEqual(len(regexes), len(wording), spec)
+            for w in wording:
+                self.assertTrue(any(w.replace(" ", "") in x.replace(" ", "") for x in regexes),
+                                (spec, w, regexes))
 
 
 if __name__ == "__main__":
