@@ -22,6 +22,7 @@
 #include "persist.h"
 #include "property.h"
 #include "subs.h"
+#include "tls.h"
 #include "topic.h"
 
 /* Name of the user property that marks a hop on an MQTT 5 bridge link (ring protection). */
@@ -50,6 +51,9 @@ struct bridge {
     uv_getaddrinfo_t *gai;      /* look-up in flight; its callback frees it */
     struct bridge_conf *pending; /* owned: a reloaded configuration for the next connection */
     struct probe *probe;        /* main-address probe in flight; it frees itself */
+    struct ssl_ctx_st *tls_ctx; /* owned; built before the first TLS connection attempt */
+    struct addrinfo *res;       /* owned (uv_freeaddrinfo): the current address's look-up */
+    struct addrinfo *ai_next;   /* in res: what to try when the connect in progress fails */
     int64_t backoff_ms;         /* last jittered delay */
     int64_t last_traffic;       /* monotonic ms of the last PUBLISH either way (idle_timeout) */
     int64_t last_ping;
@@ -57,6 +61,7 @@ struct bridge {
     size_t addr_idx;
     enum bstate state;
     bool connected_once;        /* the current connection reached CONNACK */
+    bool attempted;             /* connect_now() ran before (for 2.1.2's log lines) */
     bool removed;               /* reload dropped it: free once its connection is gone */
     bool quick_restart;         /* reconnect at once (moving back to the main address) */
 };
@@ -221,7 +226,7 @@ static int64_t restart_delay(struct bridge *b)
 
     if (cap == 0)
         return base;
-    hi = b->backoff_ms > 0 ? b->backoff_ms * 3 : base;
+    hi = (b->backoff_ms > 0 ? b->backoff_ms : base) * 3; /* 2.1.2: the first from [base, 3 base] */
     if (hi > cap)
         hi = cap;
     b->backoff_ms = hi > base ? base + (int64_t)(random() % (hi - base + 1)) : base;
@@ -243,6 +248,8 @@ static void apply_pending(struct bridge *b)
     log_notice("Bridge %s: applying the reloaded configuration.", b->conf->name);
     conf_bridge_clear(b->conf);
     free(b->conf);
+    tls_ctx_free(b->tls_ctx); /* rebuilt from the new files at the next attempt */
+    b->tls_ctx = NULL;
     b->conf = b->pending;
     b->pending = NULL;
     b->addr_idx = b->conf->naddrs - 1; /* the caller moves on to the first address */
@@ -279,8 +286,15 @@ static void schedule_next(struct bridge *b)
     b->state = B_IDLE;
     if (bc->start_type == BRIDGE_START_LAZY && b->connected_once)
         return; /* waits for threshold messages again */
-    uv_timer_start(&b->timer, on_restart_timer, b->quick_restart ? 0 : (uint64_t)restart_delay(b),
-                   0);
+    if (b->quick_restart) {
+        uv_timer_start(&b->timer, on_restart_timer, 0, 0);
+    } else {
+        int64_t delay = restart_delay(b);
+        /* 2.1.2 prints this (information) for the backoff form of restart_timeout only */
+        if (bc->restart_cap != 0)
+            log_info("Bridge %s next backoff will be %lld ms", bc->name, (long long)delay);
+        uv_timer_start(&b->timer, on_restart_timer, (uint64_t)delay, 0);
+    }
     b->quick_restart = false;
 }
 
@@ -366,17 +380,35 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         schedule_next(b);
         return;
     }
-    /* Each resolved address in turn until a connect can start (an IPv6-only host, say). */
+    /* Each resolved address in turn until a connect can start (an IPv6-only host, say); the
+     * rest stay for a connect that fails later ("localhost" as ::1, then 127.0.0.1). */
+    uv_freeaddrinfo(b->res);
+    b->res = res;
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         if (start_connect(b, ai) == 0)
             break;
         err = errno;
     }
-    uv_freeaddrinfo(res);
+    b->ai_next = ai != NULL ? ai->ai_next : NULL;
     if (ai == NULL) {
         log_notice("Error creating bridge %s: %s.", b->conf->name, strerror(err ? err : EINVAL));
         schedule_next(b);
     }
+}
+
+/* The TLS client context from the bridge_* options (blocking reads of a few small files, once
+ * per configuration); NULL after the error lines. */
+static struct ssl_ctx_st *tls_context(const struct bridge *b)
+{
+    const struct bridge_conf *bc = b->conf;
+    struct tls_client_opts o = {
+        .cafile = bc->cafile, .capath = bc->capath, .certfile = bc->certfile,
+        .keyfile = bc->keyfile, .tls_version = bc->tls_version, .ciphers = bc->ciphers,
+        .ciphers_tls13 = bc->ciphers_tls13, .alpn = bc->alpn, .psk_identity = bc->identity,
+        .psk_hex = bc->psk, .insecure = bc->insecure, .use_os_certs = bc->tls_use_os_certs,
+    };
+
+    return tls_client_ctx_new(&o);
 }
 
 static void connect_now(struct bridge *b)
@@ -386,7 +418,23 @@ static void connect_now(struct bridge *b)
     char port[8];
     int rc;
 
+    if (b->attempted && log_on(LOG_T_DEBUG)) {
+        /* 2.1.2 renews its local subscriptions, and says so, before every attempt; ours stay
+         * in place, but the lines keep logs comparable. */
+        for (size_t i = 0; i < b->conf->ntopics; i++) {
+            if (has_dir(&b->conf->topics[i], BRIDGE_OUT))
+                log_debug("Bridge %s doing local SUBSCRIBE on topic %s", local_id(b),
+                          b->conf->topics[i].local_filter);
+        }
+    }
+    b->attempted = true;
     log_notice("Connecting bridge %s (%s:%u)", b->conf->name, a->host, a->port);
+    if (conf_bridge_uses_tls(b->conf) && b->tls_ctx == NULL && (b->tls_ctx = tls_context(b)) == NULL) {
+        /* 2.1.2 tries again with its backoff: the files may be fixed in the meantime. */
+        log_warn("Warning: Unable to connect bridge %s.", b->conf->name);
+        schedule_next(b);
+        return;
+    }
     snprintf(port, sizeof(port), "%u", a->port);
     if ((b->gai = malloc(sizeof(*b->gai))) == NULL) {
         schedule_next(b);
@@ -490,6 +538,18 @@ static void probe_primary(struct bridge *b)
 void bridge_on_connected(struct client *c)
 {
     struct bridge *b = c->bridge;
+    if (b->tls_ctx != NULL && c->x.ops == &xprt_tcp_ops) {
+        /* TLS first; client.c drives the handshake and calls us again once it is done. The
+         * certificate must name the address we connected to (unless bridge_insecure). */
+        if (xprt_tls_client_init(&c->x, b->tls_ctx, b->conf->addrs[b->addr_idx].host) != 0) {
+            client_close(c, "out of memory");
+            return;
+        }
+        c->stage = STAGE_TLS;
+        c->deadline = now_ms() + TLS_HANDSHAKE_TIMEOUT_MS;
+        return;
+    }
+
     const struct bridge_conf *bc = b->conf;
     bool will = bc->notifications && !bc->notifications_local_only;
     struct buf props, wprops;
@@ -521,8 +581,8 @@ void bridge_on_connected(struct client *c)
             mqtt_props_add_num(&props, PROP_SESSION_EXPIRY_INTERVAL, bc->session_expiry);
         if (bc->receive_maximum < 65535)
             mqtt_props_add_num(&props, PROP_RECEIVE_MAXIMUM, (uint32_t)bc->receive_maximum);
-        if (bc->max_packet_size > 0)
-            mqtt_props_add_num(&props, PROP_MAXIMUM_PACKET_SIZE, bc->max_packet_size);
+        /* bridge_max_packet_size limits what we send, not what we accept: 2.1.2 does not put
+         * it in CONNECT (recorded in test_bridge_options.py). */
         if (bc->max_topic_alias > 0)
             mqtt_props_add_num(&props, PROP_TOPIC_ALIAS_MAXIMUM, (uint32_t)bc->max_topic_alias);
         /* MQTT 5 has no bridge bit: this tells a broker of ours that we are one (ring
@@ -619,10 +679,14 @@ static int on_connack(struct client *c, const struct mqtt_frame *f)
         return -1;
     }
     c->out_recv_max = 65535;
+    /* bridge_max_packet_size, on every protocol version: larger messages are not sent to the
+     * remote (deliver.c drops them); a v5 remote's own limit wins when it is smaller. */
+    c->out_max_packet = b->conf->max_packet_size;
     if (c->version == MQTT_V5) {
         if (mqtt_props_find(ack.props, PROP_RECEIVE_MAXIMUM, &p))
             c->out_recv_max = (uint16_t)p.num;
-        if (mqtt_props_find(ack.props, PROP_MAXIMUM_PACKET_SIZE, &p))
+        if (mqtt_props_find(ack.props, PROP_MAXIMUM_PACKET_SIZE, &p)
+            && (c->out_max_packet == 0 || p.num < c->out_max_packet))
             c->out_max_packet = p.num;
         if (mqtt_props_find(ack.props, PROP_SERVER_KEEP_ALIVE, &p))
             c->keepalive = (uint16_t)p.num;
@@ -672,12 +736,28 @@ int bridge_dispatch(struct client *c, const struct mqtt_frame *f)
     }
 }
 
+/* The TCP connect to one resolved address failed: the next one, if any. true if one started. */
+static bool connect_next_resolved(struct bridge *b)
+{
+    while (b->ai_next != NULL && !b->removed && !broker.shutting_down) {
+        const struct addrinfo *ai = b->ai_next;
+        b->ai_next = ai->ai_next;
+        if (start_connect(b, ai) == 0)
+            return true;
+    }
+    return false;
+}
+
 void bridge_on_close(struct client *c)
 {
     struct bridge *b = c->bridge;
     struct session *s = c->session;
+    bool tcp_failed = c->stage == STAGE_CONNECTING;
 
     c->bridge = NULL;
+    b->c = NULL;
+    if (tcp_failed && connect_next_resolved(b))
+        return;
     if (s != NULL) {
         s->client = NULL;
         c->session = NULL;
@@ -927,6 +1007,8 @@ void bridge_stop_all(void)
 
 static void bridge_free(struct bridge *b)
 {
+    uv_freeaddrinfo(b->res);
+    tls_ctx_free(b->tls_ctx);
     if (b->conf != NULL)
         conf_bridge_clear(b->conf);
     free(b->conf);

@@ -777,6 +777,12 @@ static void client_read(struct client *c)
                 return;
             if (c->stage == STAGE_TLS)
                 break;
+            if (c->bridge != NULL) { /* our TLS client handshake is done: now CONNECT */
+                bridge_on_connected(c);
+                if (c->closing)
+                    return;
+                client_want_flush(c);
+            }
         }
 
         if (c->in.len == 0) {
@@ -840,8 +846,13 @@ static void connect_done(struct client *c)
     }
     c->stage = STAGE_CONNECT;
     bridge_on_connected(c);
-    if (!c->closing)
-        flush_one(c);
+    if (c->closing)
+        return;
+    if (c->stage == STAGE_TLS) {
+        client_read(c); /* sends the ClientHello; then waits as the handshake asks */
+        return;
+    }
+    flush_one(c);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)

@@ -136,7 +136,7 @@ struct bridge_conf {
     bool reload_immediate;      /* bridge_reload_type immediate (default lazy) */
     int tcp_ka_idle, tcp_ka_interval, tcp_ka_count; /* bridge_tcp_keepalive; 0 = system's */
     int tcp_user_timeout;       /* bridge_tcp_user_timeout, ms; 0 = system's */
-    /* TLS on the outgoing connection: refused at start-up until the transport has a TLS client */
+    /* TLS on the outgoing connection (bridge.c, tls.c); require_ocsp is refused at start-up */
     char *cafile, *capath, *certfile, *keyfile, *tls_version, *alpn, *identity, *psk;
     char *ciphers, *ciphers_tls13;
     bool insecure, require_ocsp, tls_use_os_certs;
@@ -246,6 +246,9 @@ const char *conf_last_error(void);
 
 /* Frees what a bridge section owns (not b itself) and zeroes it. */
 void conf_bridge_clear(struct bridge_conf *b);
+/* True if the bridge connects with TLS: bridge_cafile, bridge_capath, bridge_tls_use_os_certs
+ * or bridge_identity/bridge_psk is set (2.1.2's rule). */
+bool conf_bridge_uses_tls(const struct bridge_conf *b);
 /* True if two bridge sections configure the same thing (a reload changes nothing). */
 bool conf_bridge_equal(const struct bridge_conf *a, const struct bridge_conf *b);
 

@@ -10,10 +10,6 @@
 #include "err.h"
 #include "topic.h"
 
-/* TLS client connections arrive with the transport layer of the TLS issue; until then a bridge
- * that asks for TLS is refused at start-up instead of silently connecting in clear. */
-#define BRIDGE_HAVE_TLS 0
-
 static struct bridge_conf *current(struct conf_parse *p)
 {
     return &p->c->bridges[p->c->parse_bridge];
@@ -463,6 +459,13 @@ const char *conf_bridge_tls_option(const struct bridge_conf *b)
     return NULL;
 }
 
+bool conf_bridge_uses_tls(const struct bridge_conf *b)
+{
+    /* As 2.1.2: a trust source or a PSK turns TLS on; the other bridge_* TLS options only
+     * shape a TLS connection that one of these asked for. */
+    return b->cafile != NULL || b->capath != NULL || b->tls_use_os_certs || b->identity != NULL;
+}
+
 int conf_bridges_validate(struct conf *c)
 {
     for (size_t i = 0; i < c->bridge_count; i++) {
@@ -485,10 +488,19 @@ int conf_bridges_validate(struct conf *c)
             return conf_fail_at(b->file, b->line, ERR_CONF, "Error: 'bridge_identity': Cannot "
                                 "use both certificate and identity encryption in a single "
                                 "bridge.");
-        if ((tls = conf_bridge_tls_option(b)) != NULL && !BRIDGE_HAVE_TLS)
-            return conf_fail_at(b->file, b->line, ERR_NOT_SUPPORTED, "Error: Bridge '%s': %s "
-                                "is not supported by this build (no TLS client connections).",
-                                b->name, tls);
+        /* 2.1.2 asks for a stapled OCSP response and checks it. We do not check OCSP
+         * responses (signature, freshness, the certificate's status), and taking the option
+         * without doing so would promise a revocation check that never happens. */
+        if (b->require_ocsp)
+            return conf_fail_at(b->file, b->line, ERR_NOT_SUPPORTED, "Error: Bridge '%s': "
+                                "bridge_require_ocsp is not supported by this build (no OCSP "
+                                "response checking); remove it or use a CRL on the remote "
+                                "broker.", b->name);
+        /* 2.1.2 connects in clear, silently; ours says so. */
+        if ((tls = conf_bridge_tls_option(b)) != NULL && !conf_bridge_uses_tls(b))
+            conf_warn("Warning: Bridge '%s': %s is set but no bridge_cafile, bridge_capath, "
+                      "bridge_tls_use_os_certs or bridge_identity is: the connection is not "
+                      "encrypted.", b->name, tls);
     }
     return ERR_OK;
 }

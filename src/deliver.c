@@ -305,8 +305,12 @@ static bool send_publish(struct client *c, struct msg *m, uint8_t qos, uint16_t 
         if (alias != 0 && !fresh)
             p.topic.len = 0; /* the client knows the alias: the topic is left out */
     }
-    if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet)
+    if (c->out_max_packet != 0 && mqtt_publish_size(c->version, &p) > c->out_max_packet) {
+        /* 2.1.2's line (the size is the whole packet) */
+        log_debug("Dropping too large outgoing PUBLISH for %s (%u bytes)", client_name(c),
+                  (unsigned)mqtt_publish_size(c->version, &p));
         return false;
+    }
     if (m->payload_len >= SHARED_PAYLOAD_MIN) {
         size_t mark = c->out.len;
         if (!mqtt_encode_publish_head(&c->out, c->version, &p))

@@ -656,6 +656,15 @@ static void log_handshake_failure(struct client *c, SSL *ssl, const char *why, i
     if (i == 0 && why != NULL)
         log_err("OpenSSL Error while trying to get the error[0]: %s", why);
     /* Ours, beyond 2.1.2: say what was wrong in words a user can act on. */
+    if (c->bridge != NULL) {
+        /* Our bridge is the TLS client: the remote broker's certificate (CA, host name,
+         * dates) or the remote's alert is at fault. 2.1.2 names no address: "[(null):0]". */
+        if (verify != X509_V_OK)
+            log_notice("Bridge %s: certificate of the remote broker %s:%u rejected: %s.",
+                       client_name(c), c->address, c->port, X509_verify_cert_error_string(verify));
+        client_close(c, "Protocol error");
+        return;
+    }
     if (first == 0x10)
         log_info("Client %s:%u sent plaintext MQTT (CONNECT) to a TLS listener.", c->address,
                  c->port);
@@ -723,12 +732,17 @@ int tls_stage(struct client *c)
         return 0;
     case XPRT_HS_ERROR:
         log_handshake_failure(c, ssl, c->x.why, -1);
-        client_close(c, NULL);
+        if (!c->closing)
+            client_close(c, NULL);
         return -1;
     case XPRT_HS_DONE:
         break;
     }
     c->read_wants_write = false;
+    if (c->bridge != NULL) {
+        c->stage = STAGE_CONNECT; /* the caller sends our CONNECT */
+        return 0;
+    }
     if (!take_identity(c, ssl)) {
         client_close(c, "out of memory");
         return -1;
@@ -740,8 +754,10 @@ int tls_stage(struct client *c)
 
 void tls_timeout(struct client *c)
 {
+    /* An outgoing bridge connection has its local id; an accepted one only its address. */
     log_notice("Client %s [%s:%u] disconnected: TLS handshake not complete within %d seconds.",
-               c->address, c->address, c->port, TLS_HANDSHAKE_TIMEOUT_MS / 1000);
+               c->bridge != NULL ? client_name(c) : c->address, c->address, c->port,
+               TLS_HANDSHAKE_TIMEOUT_MS / 1000);
     client_close(c, NULL);
 }
 
@@ -807,90 +823,112 @@ static bool set_alpn(SSL_CTX *ctx, const char *alpn)
     return SSL_CTX_set_alpn_protos(ctx, wire, (unsigned int)n + 1) == 0;
 }
 
-struct ssl_ctx_st *tls_client_ctx_new(const struct tls_client_opts *o, char *err, size_t errlen)
+/* One failed step of a bridge's context: 2.1.2's "Error: ..." line, then OpenSSL's queue as
+ * "OpenSSL Error while trying to <what>[i]: ..." (what may be NULL: no queue lines). */
+static void client_ctx_error(const char *what, const char *fmt, const char *arg)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    struct client_extra *ex = calloc(1, sizeof(*ex));
+    unsigned long e;
+    int i = 0;
+    char buf[256];
+
+    log_err(fmt, arg);
+    while (what != NULL && (e = ERR_get_error()) != 0) {
+        ERR_error_string_n(e, buf, sizeof(buf));
+        log_err("OpenSSL Error while trying to %s[%d]: %s", what, i++, buf);
+    }
+    ERR_clear_error();
+}
+
+struct ssl_ctx_st *tls_client_ctx_new(const struct tls_client_opts *o)
+{
+    SSL_CTX *ctx;
+    struct client_extra *ex;
     int v = min_version(o->tls_version);
 
+    ERR_clear_error();
+    if (v < 0) {
+        client_ctx_error(NULL, "Error: Protocol %s not supported.", o->tls_version);
+        return NULL;
+    }
+    ctx = SSL_CTX_new(TLS_client_method());
+    ex = calloc(1, sizeof(*ex));
     if (extra_index < 0)
         extra_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, extra_free);
     if (ctx == NULL || ex == NULL || extra_index < 0) {
-        snprintf(err, errlen, "Error: out of memory creating a TLS context.");
-        goto fail;
+        client_ctx_error(NULL, "Error: Out of memory%s.", "");
+        SSL_CTX_free(ctx);
+        free(ex);
+        return NULL;
     }
-    SSL_CTX_set_ex_data(ctx, extra_index, ex);
+    SSL_CTX_set_ex_data(ctx, extra_index, ex); /* freed with ctx from here on */
     ex->insecure = o->insecure;
-    if (v < 0) {
-        snprintf(err, errlen, "Error: Unsupported bridge_tls_version \"%s\".", o->tls_version);
-        goto fail_ctx;
-    }
     SSL_CTX_set_min_proto_version(ctx, v);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_keylog_callback(ctx, keylog_cb);
     if (o->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1) {
-        snprintf(err, errlen, "Error: Unable to set TLS ciphers. Check cipher list \"%s\".",
-                 o->ciphers);
-        goto fail_ctx;
+        client_ctx_error("set the ciphers", "Error: Unable to set TLS ciphers. Check cipher list "
+                         "\"%s\".", o->ciphers);
+        goto fail;
     }
     if (o->ciphers_tls13 != NULL && SSL_CTX_set_ciphersuites(ctx, o->ciphers_tls13) != 1) {
-        snprintf(err, errlen, "Error: Unable to set TLS 1.3 ciphersuites. Check cipher_tls13 "
-                 "list \"%s\".", o->ciphers_tls13);
-        goto fail_ctx;
+        client_ctx_error("set the TLS 1.3 ciphersuites", "Error: Unable to set TLS 1.3 "
+                         "ciphersuites. Check cipher_tls13 list \"%s\".", o->ciphers_tls13);
+        goto fail;
+    }
+    if (o->alpn != NULL && !set_alpn(ctx, o->alpn)) {
+        client_ctx_error(NULL, "Error: Invalid bridge_alpn \"%s\".", o->alpn);
+        goto fail;
     }
     if (o->psk_identity != NULL || o->psk_hex != NULL) {
         if (o->psk_identity == NULL || o->psk_hex == NULL ||
             !hex_key(o->psk_hex, ex->psk, &ex->psk_len) ||
             (ex->psk_identity = strdup(o->psk_identity)) == NULL) {
-            snprintf(err, errlen, "Error: Invalid bridge_identity / bridge_psk.");
-            goto fail_ctx;
+            client_ctx_error(NULL, "Error: Invalid bridge_identity / bridge_psk%s.", "");
+            goto fail;
         }
         SSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
-        return ctx; /* no certificates: PSK replaces them */
+        /* PSK replaces certificates; TLS 1.3 offers PSK through the same callback. */
+        return ctx;
     }
     if ((o->cafile != NULL || o->capath != NULL) &&
         SSL_CTX_load_verify_locations(ctx, o->cafile, o->capath) != 1) {
-        snprintf(err, errlen, "Error: Unable to load CA certificates. Check bridge_cafile \"%s\".",
-                 o->cafile != NULL ? o->cafile : o->capath);
-        goto fail_ctx;
+        if (o->cafile != NULL)
+            client_ctx_error("load the ca", "Error: Unable to load CA certificates, check "
+                             "bridge_cafile \"%s\".", o->cafile);
+        else
+            client_ctx_error("load the ca", "Error: Unable to load CA certificates, check "
+                             "bridge_capath \"%s\".", o->capath);
+        goto fail;
     }
     if (o->use_os_certs && SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        snprintf(err, errlen, "Error: Unable to load the system's CA certificates.");
-        goto fail_ctx;
+        client_ctx_error("load the system's CA certificates", "Error: Unable to load the "
+                         "system's CA certificates%s.", "");
+        goto fail;
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (o->certfile != NULL || o->keyfile != NULL) {
         if (o->certfile == NULL || o->keyfile == NULL) {
-            snprintf(err, errlen, "Error: Both bridge_certfile and bridge_keyfile must be "
-                     "provided.");
-            goto fail_ctx;
+            client_ctx_error(NULL, "Error: Both bridge_certfile and bridge_keyfile must be "
+                             "provided%s.", "");
+            goto fail;
         }
         if (SSL_CTX_use_certificate_chain_file(ctx, o->certfile) != 1) {
-            snprintf(err, errlen, "Error: Unable to load client certificate \"%s\". Check "
-                     "bridge_certfile.", o->certfile);
-            goto fail_ctx;
+            client_ctx_error("use the certificate chain file", "Error: Unable to load client "
+                             "certificate, check bridge_certfile \"%s\".", o->certfile);
+            goto fail;
         }
         if (SSL_CTX_use_PrivateKey_file(ctx, o->keyfile, SSL_FILETYPE_PEM) != 1 ||
             SSL_CTX_check_private_key(ctx) != 1) {
-            snprintf(err, errlen, "Error: Unable to load client key file \"%s\". Check "
-                     "bridge_keyfile.", o->keyfile);
-            goto fail_ctx;
+            client_ctx_error("use the private key file", "Error: Unable to load client key "
+                             "file, check bridge_keyfile \"%s\".", o->keyfile);
+            goto fail;
         }
     }
-    if (o->alpn != NULL && !set_alpn(ctx, o->alpn)) {
-        snprintf(err, errlen, "Error: Invalid bridge_alpn \"%s\".", o->alpn);
-        goto fail_ctx;
-    }
     return ctx;
-fail_ctx:
-    ERR_clear_error();
-    SSL_CTX_free(ctx); /* frees ex through its ex_data free callback */
-    return NULL;
 fail:
-    SSL_CTX_free(ctx);
-    free(ex);
+    SSL_CTX_free(ctx); /* frees ex through its ex_data free callback */
     return NULL;
 }
 

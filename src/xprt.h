@@ -80,10 +80,11 @@ struct tls_client_opts {
     bool use_os_certs;                /* bridge_tls_use_os_certs: the system store too */
 };
 
-/* Builds a client context from o. Returns it (free with tls_ctx_free()), or NULL with a
- * message naming the option and file at fault in err[0..errlen). Blocking file I/O: call at
- * start-up or reload, not per connection. */
-struct ssl_ctx_st *tls_client_ctx_new(const struct tls_client_opts *o, char *err, size_t errlen);
+/* Builds a client context from o. Returns it (free with tls_ctx_free()), or NULL after logging
+ * 2.1.2's lines: "Error: Unable to load CA certificates, check bridge_cafile "F"." and the like,
+ * then OpenSSL's reasons. Blocking file I/O (a few small files): bridges build it once, before
+ * their first connection attempt, and again after a reload. */
+struct ssl_ctx_st *tls_client_ctx_new(const struct tls_client_opts *o);
 void tls_ctx_free(struct ssl_ctx_st *ctx); /* NULL is fine */
 
 /* Puts TLS on x (set up by xprt_tcp_init on a connected socket) as a client: SNI and, unless

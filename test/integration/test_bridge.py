@@ -86,6 +86,26 @@ class BridgeBase(BrokerTest):
             self.assertTrue(rs.no_packet(0.5))
             self.assertTrue(ls.no_packet(0.1))
 
+    def _fake_remote(self, behaviour):
+        """A TCP server that accepts the bridge and then `behaviour(conn)`."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        self.addCleanup(srv.close)
+        conns = []
+
+        def run():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                behaviour(c)
+        threading.Thread(target=run, daemon=True).start()
+        self.addCleanup(lambda: [c.close() for c in conns])
+        return srv.getsockname()[1], conns
+
 
 class BridgeTest(BridgeBase):
 
@@ -443,27 +463,74 @@ class BridgeTest(BridgeBase):
             self.assertGreaterEqual(got, 1)
             self.assertLessEqual(got, 2)  # both ways round the ring, then it stops
 
+    def drain(self, c, proto, window=1.5, limit=50):
+        """(topic, payload) of every PUBLISH until window seconds pass without one."""
+        got = []
+        while len(got) < limit:
+            try:
+                pkt = c.read_packet(window)
+            except socket.timeout:
+                break
+            if pkt is None or pkt.type != PUBLISH:
+                break
+            got.append((pkt.topic, pkt.payload))
+            if pkt.qos == 1:
+                c.send(mqtt_raw.puback(pkt.mid, proto))
+        return got
+
+    def test_ring_of_three_mqtt311_loops_without_remapping(self):
+        """The limitation the README states: MQTT 3.x has no place for a hop mark, so with
+        `topic ring/# both` on every link of a 3.x ring a message comes back to the broker it
+        was published on (try_private only stops the echo over the link it came in by).
+        Mosquitto 2.1.2 and 2.0.11 behave the same (no loop protection on 3.x rings)."""
+        ports = [free_port() for _ in range(3)]
+        brokers = []
+        for i in range(3):
+            brokers.append(self.broker(bridge_conf(ports[(i + 1) % 3], ["ring/# both 0"],
+                                                   name="r%d" % i), port=ports[i]))
+        for b in brokers:
+            self.bridged(None, b)
+        with brokers[0].client("s0") as s0:
+            s0.subscribe("ring/#", 0)
+            with brokers[0].client("p") as p:
+                p.publish("ring/x", b"again", qos=0)
+            got = self.drain(s0, V311, window=1.0, limit=5)
+        for b in brokers:
+            b.stop()        # the message would circle until then
+        self.assertGreater(len(got), 1, "no longer loops: update the README and man page")
+
+    def test_ring_of_three_mqtt311_with_origin_prefixes(self):
+        """What the README recommends for 3.x rings: a one-way ring where each broker's
+        bridge sends its own messages (ring/local/#) as ring/from/<me>/# and passes on the
+        previous broker's ring/from/<prev>/#. Every broker receives each message exactly once
+        and none comes back to where it was published."""
+        names = ["A", "B", "C"]
+        ports = [free_port() for _ in range(3)]
+        brokers = []
+        for i in range(3):
+            me, prev = names[i], names[i - 1]
+            brokers.append(self.broker(bridge_conf(
+                ports[(i + 1) % 3],
+                ["# out 1 ring/local/ ring/from/%s/" % me, "ring/from/%s/# out 1" % prev],
+                name="r%d" % i), port=ports[i]))
+        for b in brokers:
+            b.wait_log(r"Received CONNACK on connection local\.", timeout=10)
+        subs = []
+        for i, b in enumerate(brokers):
+            c = b.client("s%d" % i)
+            self.addCleanup(c.close)
+            c.subscribe("ring/#", 1)
+            subs.append(c)
+        for i, b in enumerate(brokers):
+            with b.client("p%d" % i) as p:
+                p.publish("ring/local/t", names[i].encode(), qos=1)
+        for i, c in enumerate(subs):
+            got = sorted(self.drain(c, V311))
+            want = sorted([("ring/local/t", names[i].encode())]
+                          + [("ring/from/%s/t" % n, n.encode()) for n in names if n != names[i]])
+            self.assertEqual(got, want)
+
     # ---- remote misbehaving ----------------------------------------------------------------
-
-    def _fake_remote(self, behaviour):
-        """A TCP server that accepts the bridge and then `behaviour(conn)`."""
-        srv = socket.socket()
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(8)
-        self.addCleanup(srv.close)
-        conns = []
-
-        def run():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                conns.append(c)
-                behaviour(c)
-        threading.Thread(target=run, daemon=True).start()
-        self.addCleanup(lambda: [c.close() for c in conns])
-        return srv.getsockname()[1], conns
 
     def test_remote_sends_garbage(self):
         port, conns = self._fake_remote(lambda c: c.sendall(b"\xff\xff\xff\xff\xff garbage"))

@@ -385,9 +385,12 @@ static void test_errors_name_file_and_line(void)
 
 static void test_not_supported(void)
 {
-    expect_invalid("connection b1\naddress h\ntopic #\nbridge_certfile /c.pem\n",
-                   ERR_NOT_SUPPORTED, ":1: Error: Bridge 'b1': bridge_certfile is not supported "
-                   "by this build");
+    /* Bridge TLS is built; only OCSP checking is not. */
+    expect_valid("connection b1\naddress h\ntopic #\nbridge_cafile /ca.pem\n"
+                 "bridge_certfile /c.pem\nbridge_keyfile /k.pem\n");
+    expect_invalid("connection b1\naddress h\ntopic #\nbridge_cafile /ca.pem\n"
+                   "bridge_require_ocsp true\n", ERR_NOT_SUPPORTED,
+                   ":1: Error: Bridge 'b1': bridge_require_ocsp is not supported by this build");
     expect_error("\nretained_persistence true\n", ERR_NOT_SUPPORTED, 2,
                  "Error: Option 'retained_persistence' is not supported by this build.");
     expect_error("plugin_opt_db x\n", ERR_NOT_SUPPORTED, 1,
