@@ -28,8 +28,20 @@ struct mqtt_frame {
 enum dec mqtt_frame_decode(const uint8_t *buf, size_t len, uint32_t max_size,
                            struct mqtt_frame *f, uint8_t *reason);
 
+/* Where mqtt_decode_connect() found the fault it returns: the broker answers (CONNACK or a
+ * plain close) and logs differently for each, as Mosquitto 2.1.2 does. */
+enum mqtt_connect_fault {
+    CONNECT_FAULT_OTHER = 0,   /* header, flags, framing */
+    CONNECT_FAULT_PROPS,       /* v5 CONNECT or will properties */
+    CONNECT_FAULT_CLIENT_ID,   /* client identifier not valid UTF-8 (or holds U+0000) */
+    CONNECT_FAULT_WILL_TOPIC,  /* will topic empty or not UTF-8 */
+    CONNECT_FAULT_WILL_WILDCARD, /* will topic with '+' or '#' */
+};
+
 struct mqtt_connect {
     uint8_t version;          /* 3, 4 or 5; set before RC_UNSUPPORTED_PROTOCOL_VERSION too */
+    bool mqisdp;              /* protocol name "MQIsdp" (3.1), whatever the level says */
+    uint8_t fault;            /* enum mqtt_connect_fault, when the decode failed */
     bool bridge;              /* protocol level with 0x80: a Mosquitto bridge (try_private) */
     bool clean;               /* clean session (3.x) / clean start (5) */
     uint16_t keepalive;

@@ -26,6 +26,12 @@ int mqtt_prop_type(uint8_t id);
  * RC_PROTOCOL_ERROR. */
 uint8_t mqtt_props_validate(struct mqtt_bin raw, uint8_t ptype, bool will);
 
+/* True if the last refusal by mqtt_props_validate() (on this thread) was for a repeated
+ * property, and forgets it. Mosquitto 2.1.2 names that cause in its log ("Duplicate property in
+ * property list"); the flag is set only on that failure, so accepted packets pay nothing. Call
+ * it only after a decode failed. */
+bool mqtt_props_take_duplicate(void);
+
 /* Iterates validated raw properties. */
 struct mqtt_prop_iter {
     struct rd r;

@@ -34,7 +34,7 @@ static uint8_t connect_protocol(const uint8_t **p, const uint8_t *end, struct mq
     if (name.len == 4 && memcmp(name.p, "MQTT", 4) == 0)
         v31 = false;
     else if (name.len == 6 && memcmp(name.p, "MQIsdp", 6) == 0)
-        v31 = true;
+        v31 = c->mqisdp = true;
     else
         return RC_PROTOCOL_ERROR;
     if (*p >= end)
@@ -55,6 +55,16 @@ static uint8_t connect_flags(uint8_t fl, struct mqtt_connect *c)
     c->will_retain = fl & CF_WILL_RETAIN;
     c->has_username = fl & CF_USERNAME;
     c->has_password = fl & CF_PASSWORD;
+    if (c->version == MQTT_V31) {
+        /* MQTT 3.1 defines neither rule: Mosquitto 2.1.2 accepts a 3.1 CONNECT with the
+         * reserved bit set or with will QoS/retain but no will (test/differential:
+         * connect/v31/reserved-flag, will-qos-no-will, will-retain-no-will). */
+        if (!c->will)
+            c->will_qos = 0, c->will_retain = false;
+        if (c->will_qos == 3 || (c->has_password && !c->has_username))
+            return RC_MALFORMED_PACKET; /* 2.1.2 closes both (connect/v31/password-no-username) */
+        return RC_SUCCESS;
+    }
     if (fl & CF_RESERVED) /* MQTT-3.1.2-3 */
         return RC_MALFORMED_PACKET;
     if (c->will_qos == 3 || (!c->will && (c->will_qos || c->will_retain)))
@@ -69,16 +79,28 @@ static uint8_t connect_payload(const uint8_t **p, const uint8_t *end, struct mqt
 {
     uint8_t rc;
 
-    if (!wire_bin(p, end, &c->client_id) || !str_ok(&c->client_id))
+    if (!wire_bin(p, end, &c->client_id))
         return RC_MALFORMED_PACKET;
+    if (!str_ok(&c->client_id)) {
+        c->fault = CONNECT_FAULT_CLIENT_ID;
+        return RC_CLIENTID_NOT_VALID;
+    }
     if (c->will) {
         if (c->version == MQTT_V5 &&
-            (rc = mqtt_props_read(p, end, MQTT_CONNECT, true, &c->will_props)) != RC_SUCCESS)
+            (rc = mqtt_props_read(p, end, MQTT_CONNECT, true, &c->will_props)) != RC_SUCCESS) {
+            c->fault = CONNECT_FAULT_PROPS;
             return rc;
-        if (!wire_bin(p, end, &c->will_topic) || !str_ok(&c->will_topic))
+        }
+        if (!wire_bin(p, end, &c->will_topic))
             return RC_MALFORMED_PACKET;
-        if (!topic_name_valid((const char *)c->will_topic.p, c->will_topic.len))
+        if (!str_ok(&c->will_topic) || c->will_topic.len == 0) {
+            c->fault = CONNECT_FAULT_WILL_TOPIC;
+            return c->version == MQTT_V5 ? RC_PROTOCOL_ERROR : RC_MALFORMED_PACKET;
+        }
+        if (!topic_name_valid((const char *)c->will_topic.p, c->will_topic.len)) {
+            c->fault = CONNECT_FAULT_WILL_WILDCARD;
             return c->version == MQTT_V5 ? RC_TOPIC_NAME_INVALID : RC_MALFORMED_PACKET;
+        }
         if (!wire_bin(p, end, &c->will_payload))
             return RC_MALFORMED_PACKET;
     }
@@ -106,8 +128,10 @@ uint8_t mqtt_decode_connect(const struct mqtt_frame *f, struct mqtt_connect *c)
     c->keepalive = (uint16_t)(p[1] << 8 | p[2]);
     p += 3;
     if (c->version == MQTT_V5 &&
-        (rc = mqtt_props_read(&p, end, MQTT_CONNECT, false, &c->props)) != RC_SUCCESS)
+        (rc = mqtt_props_read(&p, end, MQTT_CONNECT, false, &c->props)) != RC_SUCCESS) {
+        c->fault = CONNECT_FAULT_PROPS;
         return rc;
+    }
     return connect_payload(&p, end, c);
 }
 

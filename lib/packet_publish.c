@@ -70,15 +70,15 @@ uint8_t mqtt_decode_publish(const struct mqtt_frame *f, uint8_t version, struct 
         return RC_PROTOCOL_ERROR;
     if (m->qos == 3)
         return RC_MALFORMED_PACKET;
-    if (m->qos == 0 && m->dup) /* MQTT-3.3.1-2 */
-        return v5 ? RC_PROTOCOL_ERROR : RC_MALFORMED_PACKET;
+    if (m->qos == 0 && m->dup) /* MQTT-3.3.1-2; 2.1.2: 0x81 (publish/v5/dup-on-qos0) */
+        return RC_MALFORMED_PACKET;
     if (!wire_bin(&p, end, &m->topic))
         return RC_MALFORMED_PACKET;
     tc = publish_topic_check(m->topic.p, m->topic.len);
     if (tc == TOPIC_BAD_UTF8)
         return RC_MALFORMED_PACKET;
-    if (tc == TOPIC_WILDCARD) /* Mosquitto calls this a protocol error, not malformed */
-        return v5 ? RC_TOPIC_NAME_INVALID : RC_PROTOCOL_ERROR;
+    if (tc == TOPIC_WILDCARD) /* MQTT-3.3.2-2; 2.1.2: 0x81 (publish/v5/wildcard-topic-hash) */
+        return RC_MALFORMED_PACKET;
     if (m->qos > 0) {
         if (!wire_u16(&p, end, &m->packet_id))
             return RC_MALFORMED_PACKET;

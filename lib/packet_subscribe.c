@@ -32,8 +32,8 @@ static uint8_t subscribe_decode(const struct mqtt_frame *f, uint8_t version, boo
         return RC_PROTOCOL_ERROR;
     if (!wire_u16(&p, end, &s->packet_id))
         return RC_MALFORMED_PACKET;
-    if (s->packet_id == 0)
-        return version == MQTT_V5 ? RC_PROTOCOL_ERROR : RC_MALFORMED_PACKET;
+    if (s->packet_id == 0) /* MQTT-2.2.1-3; 2.1.2: 0x81 (subscribe/v5/mid-0) */
+        return RC_MALFORMED_PACKET;
     if (version == MQTT_V5 &&
         (rc = mqtt_props_read(&p, end, f->type, false, &s->props)) != RC_SUCCESS)
         return rc;
@@ -52,8 +52,12 @@ static uint8_t subscribe_decode(const struct mqtt_frame *f, uint8_t version, boo
         }
         s->count++;
     }
-    if (s->count == 0) /* MQTT-3.8.3-3, MQTT-3.10.3-2 */
-        return RC_PROTOCOL_ERROR;
+    /* MQTT-3.8.3-3, MQTT-3.10.3-2. MQTT 3.1 has no such rule: 2.1.2 answers an empty 3.1
+     * SUBSCRIBE with an empty SUBACK (subscribe/v31/no-topics). MQTT 5.0 3.8.3 / 3.10.3 call
+     * it a Protocol Error (2.1.2 sends 0x81: a difference kept, README); 3.1.1 names no class
+     * and 2.1.2 logs it as malformed (subscribe/v311/no-topics). */
+    if (s->count == 0 && version != MQTT_V31)
+        return version == MQTT_V5 ? RC_PROTOCOL_ERROR : RC_MALFORMED_PACKET;
     return RC_SUCCESS;
 }
 

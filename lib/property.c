@@ -120,6 +120,16 @@ static bool prop_read(const uint8_t **p, const uint8_t *end, uint8_t t, struct m
     return true;
 }
 
+static _Thread_local bool dup_refused;
+
+bool mqtt_props_take_duplicate(void)
+{
+    bool d = dup_refused;
+
+    dup_refused = false;
+    return d;
+}
+
 uint8_t mqtt_props_validate(struct mqtt_bin raw, uint8_t ptype, bool will)
 {
     const uint8_t *p = raw.p, *end = raw.p + raw.len;
@@ -139,8 +149,10 @@ uint8_t mqtt_props_validate(struct mqtt_bin raw, uint8_t ptype, bool will)
             return RC_MALFORMED_PACKET;
         if (seen & ((uint64_t)1 << id)) {
             if (id != PROP_USER_PROPERTY &&
-                !(id == PROP_SUBSCRIPTION_IDENTIFIER && ptype == MQTT_PUBLISH && !will))
+                !(id == PROP_SUBSCRIPTION_IDENTIFIER && ptype == MQTT_PUBLISH && !will)) {
+                dup_refused = true;
                 return RC_PROTOCOL_ERROR;
+            }
         }
         seen |= (uint64_t)1 << id;
         switch (d->type) {

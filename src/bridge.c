@@ -671,7 +671,7 @@ static int on_connack(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_connack(f, c->version, &ack);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, "malformed packet");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     log_debug("Received CONNACK on connection %s.", local_id(b));
     if (ack.reason != 0) {
         log_notice("Connection Refused: %s", connack_text(c->version, ack.reason));

@@ -255,6 +255,14 @@ int handle_disconnect(struct client *c, const struct mqtt_frame *f);
 int handle_auth(struct client *c, const struct mqtt_frame *f);
 /* Protocol violation: v5 DISCONNECT with rc, then close with the log reason. Returns -1. */
 int client_protocol_error(struct client *c, uint8_t rc, const char *reason);
+/* Mosquitto 2.1.2 logs some refusals as "bad socket read/write: <cause>" (no full stop), with
+ * the cause its packet reader named: a repeated property, a will topic with a wildcard, a QoS or
+ * retain flag the listener does not allow. */
+#define REASON_IO_PREFIX "bad socket read/write: "
+/* The disconnect reason logged for a packet whose decoder returned rc (an MQTT reason code),
+ * with 2.1.2's wording: "malformed packet", "protocol error", or the named cause of a repeated
+ * property. Call only after a decode failed: it consumes mqtt_props_take_duplicate(). */
+const char *client_decode_reason(uint8_t rc);
 
 /* session.c */
 struct session *session_find(const char *id);
@@ -272,7 +280,9 @@ void session_free_all(void);
 /* deliver.c */
 /* Routes an application message to every matching subscriber (and the retained store if
  * m->retain). from is the publishing client (NULL for the broker itself). */
-size_t deliver_publish(struct msg *m, struct client *from); /* returns the receivers */
+/* Returns the receivers (a publisher's own no-local subscription counts as one: 2.1.2 acks
+ * such a PUBLISH as delivered). */
+size_t deliver_publish(struct msg *m, struct client *from);
 /* Queues/sends m to one session at the given QoS. */
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,
                         uint32_t sub_id);

@@ -531,7 +531,12 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
             return;
         }
         if (o == NULL || o->state != OUT_WAIT_PUBREC) {
-            /* Unknown id: answer so the client can finish its flow. */
+            /* Unknown id: answer so the client can finish its flow, and warn as 2.1.2 does
+             * (publish/v311/pubrec-unknown-mid). 2.1.2 answers a v5 client success; 0x92
+             * Packet Identifier not found is MQTT 5.0's code for it (3.6.2.1), as for PUBREL. */
+            if (o == NULL)
+                log_warn("Warning: Received PUBREC from %s for an unknown packet identifier %u.",
+                         client_name(c), pid);
             mqtt_encode_ack(&c->out, MQTT_PUBREL, c->version, pid,
                             c->version == MQTT_V5 ? RC_PACKET_ID_NOT_FOUND : 0, NULL);
             client_want_flush(c);
@@ -587,6 +592,7 @@ struct match_ctx {
     struct client *from;
     struct match *v;
     size_t n, cap;
+    bool own_match; /* only the publisher's own no-local subscription matched */
 };
 
 static void on_match(void *ctx, const struct subscriber *sub, bool shared)
@@ -595,8 +601,10 @@ static void on_match(void *ctx, const struct subscriber *sub, bool shared)
     struct session *s = sub->owner;
     uint8_t qos = sub->options & SUBOPT_QOS_MASK;
 
-    if ((sub->options & SUBOPT_NO_LOCAL) && !shared && mc->from != NULL && mc->from->session == s)
+    if ((sub->options & SUBOPT_NO_LOCAL) && !shared && mc->from != NULL && mc->from->session == s) {
+        mc->own_match = true;
         return;
+    }
     /* allow_duplicate_messages true (2.1.2's default): one copy per matching subscription,
      * each with its own QoS and identifier [MQTT-3.3.4-5]; false: one copy per session at the
      * highest QoS, carrying every identifier [MQTT-3.3.4-4]. */
@@ -641,6 +649,7 @@ size_t deliver_publish(struct msg *m, struct client *from)
     ctx->m = m;
     ctx->from = from;
     ctx->n = 0;
+    ctx->own_match = false;
     subs_match(broker.subs, m->topic, m->topic_len, on_match, ctx);
     for (size_t i = 0; i < ctx->n; i++) {
         struct match *x = &ctx->v[i];
@@ -656,7 +665,9 @@ size_t deliver_publish(struct msg *m, struct client *from)
     persist_publish_end(m);
     free(nested.v);
     depth--;
-    return receivers;
+    /* A publisher's own no-local subscription counts as a match: 2.1.2 answers PUBACK success,
+     * not 0x10 (subscribe/v5-opts/no-local-own-message). */
+    return receivers > 0 || !ctx->own_match ? receivers : 1;
 }
 
 void deliver_free(void)

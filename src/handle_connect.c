@@ -33,16 +33,107 @@ static uint8_t v3_code(uint8_t rc)
     }
 }
 
-/* Refuses the connection with a CONNACK and closes it. */
-static int refuse(struct client *c, uint8_t version, uint8_t rc, const char *reason)
+/* Refuses the connection with a CONNACK (v5: carrying props, may be NULL) and closes it. */
+static int refuse_with(struct client *c, uint8_t version, uint8_t rc, const struct mqtt_bin *props,
+                       const char *reason)
 {
     uint8_t code = version == MQTT_V5 ? rc : v3_code(rc);
 
-    mqtt_encode_connack(&c->out, version, false, code, NULL);
+    mqtt_encode_connack(&c->out, version, false, code, props);
     if (log_on(LOG_T_DEBUG))
         log_debug("Sending CONNACK to %s (0, %u)", client_name(c), code);
     client_close(c, reason);
     return -1;
+}
+
+static int refuse(struct client *c, uint8_t version, uint8_t rc, const char *reason)
+{
+    return refuse_with(c, version, rc, NULL, reason);
+}
+
+/* A CONNECT the decoder refused, answered as 2.1.2 does (test/differential connect/v5-prop/...,
+ * connect/v5/invalid-utf8-id, connect/v5/will-*-topic): a v5 client with a property or will
+ * topic fault gets a CONNACK with the reason code before the close (MQTT 5.0 4.13.1 allows
+ * it), an invalid client identifier is 0x85 (3.x: closed), a wildcard in the will topic is
+ * closed with 2.1.2's reader's wording; other faults (header, flags) close without a CONNACK. */
+static int connect_undecodable(struct client *c, const struct mqtt_connect *ck, uint8_t rc)
+{
+    bool v5 = ck->version == MQTT_V5;
+
+    switch (ck->fault) {
+    case CONNECT_FAULT_PROPS: {
+        const char *why = client_decode_reason(rc);
+        if (v5)
+            return refuse(c, MQTT_V5, rc, why);
+        client_close(c, why);
+        return -1;
+    }
+    case CONNECT_FAULT_CLIENT_ID:
+        if (v5)
+            return refuse(c, MQTT_V5, RC_CLIENTID_NOT_VALID, "client identifier not valid");
+        client_close(c, "client identifier not valid");
+        return -1;
+    case CONNECT_FAULT_WILL_TOPIC:
+        if (v5)
+            return refuse(c, MQTT_V5, rc, "protocol error");
+        break;
+    case CONNECT_FAULT_WILL_WILDCARD:
+        client_close(c, REASON_IO_PREFIX "Invalid input");
+        return -1;
+    default:
+        break;
+    }
+    return client_protocol_error(c, rc, "protocol error"); /* no CONNACK: not connected yet */
+}
+
+/* The will's QoS, retain flag and size against the listener's max_qos, retain_available and
+ * message_size_limit, before the client identifier is looked at (2.1.2 names the peer by
+ * address here: will/v5/will-qos2-max-qos-1, will-retain-unavailable, oversize-will). 3.x
+ * clients are closed without a CONNACK for QoS and retain, and get "not authorised" for size. */
+static int will_refused(struct client *c, const struct mqtt_connect *ck)
+{
+    static const char disallowed[] =
+        "used disallowed feature (QoS too high, retain not supported, or bad AUTH method)";
+    int max_qos = c->listener->conf->max_qos;
+
+    if (!ck->will)
+        return 0;
+    if (ck->will_qos > max_qos || (ck->will_retain && !broker.conf->retain_available)) {
+        if (c->version != MQTT_V5) {
+            client_close(c, disallowed);
+            return -1;
+        }
+        if (ck->will_qos > max_qos) {
+            struct buf props;
+            buf_init(&props);
+            mqtt_props_add_num(&props, PROP_MAXIMUM_QOS, (uint32_t)max_qos);
+            struct mqtt_bin pb = { props.data, (uint32_t)props.len };
+            refuse_with(c, MQTT_V5, RC_QOS_NOT_SUPPORTED, &pb, disallowed);
+            buf_free(&props);
+            return -1;
+        }
+        return refuse(c, MQTT_V5, RC_RETAIN_NOT_SUPPORTED, disallowed);
+    }
+    if (broker.conf->message_size_limit != 0 &&
+        ck->will_payload.len > broker.conf->message_size_limit)
+        return refuse(c, c->version, c->version == MQTT_V5 ? RC_PACKET_TOO_LARGE : RC_NOT_AUTHORIZED,
+                      "oversize payload");
+    return 0;
+}
+
+static void log_connected(const struct client *c, bool clean, uint16_t keepalive)
+{
+    const char *kind = c->is_bridge ? "bridge" : "client";
+
+    if (!broker.conf->connection_messages)
+        return;
+    if (c->username != NULL)
+        log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u, u'%s').", kind, c->address,
+                   c->port, c->id, log_protocol(c->version), clean ? 1 : 0, keepalive,
+                   c->username);
+    else
+        log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u).", kind, c->address,
+                   c->port, c->id, log_protocol(c->version), clean ? 1 : 0, keepalive);
 }
 
 static char *bin_strdup(struct mqtt_bin b)
@@ -106,14 +197,8 @@ static uint8_t take_will(struct client *c, const struct mqtt_connect *ck)
     size_t mplen = mp ? strlen(mp) : 0;
     char *topic;
 
-    if (!ck->will)
+    if (!ck->will) /* (topic, QoS, retain and size were checked: will_refused()) */
         return 0;
-    if (!topic_name_valid((const char *)ck->will_topic.p, ck->will_topic.len))
-        return RC_TOPIC_NAME_INVALID;
-    if (ck->will_qos > c->listener->conf->max_qos)
-        return RC_QOS_NOT_SUPPORTED;
-    if (ck->will_retain && !broker.conf->retain_available)
-        return RC_RETAIN_NOT_SUPPORTED;
     if (c->version == MQTT_V5 && mqtt_props_find(ck->will_props, PROP_WILL_DELAY_INTERVAL, &p))
         delay = p.num;
     topic = malloc(mplen + ck->will_topic.len + 1u);
@@ -279,10 +364,12 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
 
     if (rc == RC_UNSUPPORTED_PROTOCOL_VERSION) {
         log_info("Invalid protocol version %u in CONNECT from %s.", ck.version, c->address);
-        return refuse(c, ck.version == MQTT_V5 ? MQTT_V5 : MQTT_V311, rc, "protocol error");
+        /* "MQIsdp" is 3.1 whatever the level: 2.1.2 answers 3.x rc 1 (connect/protocol/MQIsdp-v5) */
+        return refuse(c, ck.version == MQTT_V5 && !ck.mqisdp ? MQTT_V5 : MQTT_V311, rc,
+                      "protocol error");
     }
-    if (rc != 0) /* any fault in CONNECT is a protocol error to Mosquitto */
-        return client_protocol_error(c, rc, "protocol error");
+    if (rc != 0)
+        return connect_undecodable(c, &ck, rc);
     c->version = ck.version;
     c->clean = ck.clean;
     if (lc->accept_versions != 0 && !(lc->accept_versions & (1u << ck.version))) {
@@ -304,14 +391,17 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
                       : "used disallowed feature (QoS too high, retain not supported, or bad AUTH "
                         "method)"); /* 2.1.2's wording for an unknown method */
 
+    if (will_refused(c, &ck) != 0)
+        return -1;
+
     /* Keep alive: v5 gets the server's value in CONNACK; 3.x clients asking for more than
-     * max_keepalive (or for none when a maximum is set) are refused, as Mosquitto does. */
+     * max_keepalive (or for none when a maximum is set) are refused further down. */
     ka_server = 0;
     c->keepalive = ck.keepalive;
+    bool ka_refused = false;
     if (broker.conf->max_keepalive < 65535 &&
         (ck.keepalive > broker.conf->max_keepalive || ck.keepalive == 0)) {
-        if (c->version != MQTT_V5)
-            return refuse(c, c->version, RC_CLIENTID_NOT_VALID, "protocol error");
+        ka_refused = c->version != MQTT_V5;
         c->keepalive = (uint16_t)broker.conf->max_keepalive;
         ka_server = c->keepalive;
     }
@@ -334,8 +424,12 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     }
     if (c->id == NULL)
         return refuse(c, c->version, RC_SERVER_UNAVAILABLE, "out of memory");
-    if (!prefix_allowed(sec->clientid_prefixes, c->id))
+    if (!prefix_allowed(sec->clientid_prefixes, c->id)) {
+        /* 2.1.2 names the peer by address here (connect/v311/clientid-prefixes-refused) */
+        free(c->id);
+        c->id = NULL;
         return refuse(c, c->version, RC_NOT_AUTHORIZED, "not authorised");
+    }
 
     rc = authenticate(c, &ck);
     if (rc != 0)
@@ -348,6 +442,12 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
         assigned = NULL;
         if (c->id == NULL)
             return refuse(c, c->version, RC_SERVER_UNAVAILABLE, "out of memory");
+    }
+    if (ka_refused) {
+        /* 2.1.2 logs the client as connected (with its own keep-alive), then answers "identifier
+         * rejected" and closes (connect/v311/keepalive-above-max, max-keepalive-1-client-k0) */
+        log_connected(c, ck.clean, ck.keepalive);
+        return refuse(c, c->version, RC_CLIENTID_NOT_VALID, REASON_IO_PREFIX "Invalid input");
     }
     rc = take_will(c, &ck);
     if (rc != 0)
@@ -407,16 +507,9 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     c->deadline = 0;
     broker.nconnected++;
     send_connack(c, present, assigned, ka_server);
-    if (broker.conf->connection_messages) {
-        const char *kind = c->is_bridge ? "bridge" : "client";
-        if (c->username != NULL)
-            log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u, u'%s').", kind,
-                       c->address, c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0,
-                       c->keepalive, c->username);
-        else
-            log_notice("New %s connected from %s:%u as %s (p%d, c%d, k%u).", kind, c->address,
-                       c->port, c->id, log_protocol(c->version), ck.clean ? 1 : 0, c->keepalive);
-    }
+    /* The keep-alive the client asked for, even when CONNACK set another: 2.1.2 logs that one
+     * (connect/v5/keepalive-above-max, connect/v5/keepalive-0-with-max). */
+    log_connected(c, ck.clean, ck.keepalive);
     tls_log_negotiated(c); /* after the connected line, as 2.1.2 */
     if (present)
         deliver_resume(s, true);

@@ -9,7 +9,7 @@ int handle_pingreq(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_empty(f);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, "malformed packet");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (log_on(LOG_T_DEBUG)) {
         log_debug("Received PINGREQ from %s", c->id);
         log_debug("Sending PINGRESP to %s", c->id);
@@ -27,7 +27,7 @@ int handle_disconnect(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_disconnect(f, c->version, &d);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, "malformed packet");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received DISCONNECT from %s", c->id);
     if (c->version == MQTT_V5 && mqtt_props_find(d.props, PROP_SESSION_EXPIRY_INTERVAL, &p)) {
@@ -49,7 +49,7 @@ int handle_auth(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_auth(f, c->version, &a);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, "malformed packet");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     /* No enhanced authentication method was agreed at CONNECT, so AUTH is out of place. */
     return client_protocol_error(c, RC_PROTOCOL_ERROR, "protocol error");
 }

@@ -12,11 +12,6 @@
 #include "property.h"
 #include "topic.h"
 
-static const char *reason_text(uint8_t rc)
-{
-    return rc == RC_MALFORMED_PACKET ? "malformed packet" : "protocol error";
-}
-
 /* The Receive Maximum announced in CONNACK (65535 when none is announced). */
 static uint32_t receive_maximum(void)
 {
@@ -47,7 +42,11 @@ static uint8_t resolve_alias(struct client *c, struct mqtt_publish *p)
     if (c->version != MQTT_V5 || !mqtt_props_find(p->props, PROP_TOPIC_ALIAS, &prop))
         return p->topic.len > 0 ? 0 : RC_PROTOCOL_ERROR;
     alias = (uint16_t)prop.num;
-    if (alias == 0 || alias > max)
+    /* 0 is never valid [MQTT-3.3.2-8]: 2.1.2 calls it a protocol error (0x82) and keeps 0x94
+     * for an alias above the maximum (publish/v5-prop/topic-alias-0, topic-alias-above-max) */
+    if (alias == 0)
+        return RC_PROTOCOL_ERROR;
+    if (alias > max)
         return RC_TOPIC_ALIAS_INVALID;
     if (c->aliases == NULL) {
         c->aliases = calloc((size_t)max + 1, sizeof(char *));
@@ -73,24 +72,36 @@ static uint8_t resolve_alias(struct client *c, struct mqtt_publish *p)
 }
 
 /* Properties forwarded to subscribers: all but the topic alias and subscription identifiers,
- * which belong to one connection. Returns raw bytes in *out (borrowed from p or from tmp). */
+ * which belong to one connection, and a Message Expiry Interval of 0, which 2.1.2 drops (no
+ * expiry: flow/expiry/zero). Returns raw bytes in *out (borrowed from p or from tmp). */
 static struct mqtt_bin forward_props(const struct mqtt_publish *p, struct buf *tmp, int64_t *expiry)
 {
     struct mqtt_prop_iter it;
     struct mqtt_prop prop;
-    bool copy = false;
+    bool copy = false, zero_expiry = false;
 
     *expiry = 0;
     mqtt_props_iter(&it, p->props);
     while (mqtt_props_next(&it, &prop)) {
         if (prop.id == PROP_TOPIC_ALIAS || prop.id == PROP_SUBSCRIPTION_IDENTIFIER)
             copy = true;
-        if (prop.id == PROP_MESSAGE_EXPIRY_INTERVAL && prop.num > 0)
-            *expiry = now_ms() / 1000 + prop.num;
+        if (prop.id == PROP_MESSAGE_EXPIRY_INTERVAL) {
+            if (prop.num > 0)
+                *expiry = now_ms() / 1000 + prop.num;
+            else
+                zero_expiry = true;
+        }
     }
-    if (!copy)
+    if (!copy && !zero_expiry)
         return p->props;
     mqtt_props_copy_except(tmp, p->props, PROP_TOPIC_ALIAS, PROP_SUBSCRIPTION_IDENTIFIER);
+    if (zero_expiry) {
+        struct buf all = *tmp;
+        buf_init(tmp);
+        mqtt_props_copy_except(tmp, (struct mqtt_bin){ all.data, (uint32_t)all.len },
+                               PROP_MESSAGE_EXPIRY_INTERVAL, 0);
+        buf_free(&all);
+    }
     return (struct mqtt_bin){ tmp->data, (uint32_t)tmp->len };
 }
 
@@ -111,17 +122,21 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
     struct msg *m;
 
     if (rc != 0)
-        return client_protocol_error(c, rc, reason_text(rc));
+        return client_protocol_error(c, rc, client_decode_reason(rc));
+    /* 2.1.2's log wording (publish/v5/max-qos-1-listener, publish/v5/retain-unavailable) */
     if (p.qos > lc->max_qos)
-        return client_protocol_error(c, RC_QOS_NOT_SUPPORTED, "protocol error");
+        return client_protocol_error(c, RC_QOS_NOT_SUPPORTED,
+                                     REASON_IO_PREFIX "Requested QoS not supported on server");
     if (p.retain && !broker.conf->retain_available)
-        return client_protocol_error(c, RC_RETAIN_NOT_SUPPORTED, "protocol error");
+        return client_protocol_error(c, RC_RETAIN_NOT_SUPPORTED,
+                                     REASON_IO_PREFIX "Retain not supported");
     /* A Subscription Identifier is the server's to send [MQTT-3.3.4-6]. */
     if (c->version == MQTT_V5 && mqtt_props_find(p.props, PROP_SUBSCRIPTION_IDENTIFIER, &sid))
         return client_protocol_error(c, RC_PROTOCOL_ERROR, "protocol error");
     rc = resolve_alias(c, &p);
     if (rc != 0)
-        return client_protocol_error(c, rc, "protocol error");
+        return client_protocol_error(c, rc, rc == RC_TOPIC_ALIAS_INVALID ? "topic alias invalid"
+                                                                         : "protocol error");
 
     if (log_on(LOG_T_DEBUG))
         log_debug("Received PUBLISH from %s (d%d, q%d, r%d, m%u, '%.*s', ... (%u bytes))", c->id,
@@ -235,7 +250,7 @@ int handle_puback(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_ack(f, c->version, &a);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, reason_text(rc));
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received %s from %s (Mid: %u, RC:%u)", ack_names[f->type], c->id, a.packet_id,
                   a.reason);
@@ -249,7 +264,7 @@ int handle_pubrel(struct client *c, const struct mqtt_frame *f)
     uint8_t rc = mqtt_decode_ack(f, c->version, &a);
 
     if (rc != 0)
-        return client_protocol_error(c, rc, reason_text(rc));
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received PUBREL from %s (Mid: %u)", c->id, a.packet_id);
     bool known = session_remove_in_qos2(c->session, a.packet_id);

@@ -86,8 +86,7 @@ int handle_subscribe(struct client *c, const struct mqtt_frame *f)
     struct session *s = c->session;
 
     if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (log_on(LOG_T_DEBUG))
         log_debug("Received SUBSCRIBE from %s", c->id);
     if (c->version == MQTT_V5 && mqtt_props_find(sub.props, PROP_SUBSCRIPTION_IDENTIFIER, &prop))
@@ -199,12 +198,21 @@ int handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
     uint32_t i = 0;
 
     if (rc != 0)
-        return client_protocol_error(c, rc, rc == RC_MALFORMED_PACKET ? "malformed packet"
-                                                                      : "protocol error");
+        return client_protocol_error(c, rc, client_decode_reason(rc));
     if (uns.count > MAX_ENTRIES_ON_STACK && (codes = malloc(uns.count)) == NULL)
         return client_protocol_error(c, RC_SERVER_UNAVAILABLE, "out of memory");
     if (log_on(LOG_T_DEBUG))
         log_debug("Received UNSUBSCRIBE from %s", c->id);
+    /* An invalid filter closes the connection as malformed, before anything is removed
+     * (2.1.2: subscribe/v5/unsubscribe-invalid-filter, DISCONNECT 0x81). */
+    while (mqtt_sub_next(&uns, false, &pos, &e)) {
+        if (filter_check((const char *)e.filter.p, e.filter.len) != 0) {
+            if (codes != stack_codes)
+                free(codes);
+            return client_protocol_error(c, RC_MALFORMED_PACKET, "malformed packet");
+        }
+    }
+    pos = 0;
     while (mqtt_sub_next(&uns, false, &pos, &e)) {
         char *filter = mounted(c, e.filter);
         if (filter == NULL) {
