@@ -8,8 +8,10 @@
   also on a PROXY listener;
 - compose/haproxy.cfg and compose/mosquitto.conf, run with Debian's HAProxy and the broker,
   carry the real client address through send-proxy-v2.
-What stays unchecked: that `docker build` itself succeeds (base image pull, layer order)."""
+What stays unchecked here: that `docker build` itself succeeds (base image pull, layer order);
+scripts/image-without-engine.sh does that with buildah, outside `make test`."""
 
+import fnmatch
 import os
 import re
 import shutil
@@ -119,6 +121,20 @@ class DockerfileTest(unittest.TestCase):
             shell = "bash" if f == "healthcheck.sh" else "sh"
             r = subprocess.run([shell, "-n", os.path.join(DOCKER, f)])
             self.assertEqual(r.returncode, 0, f)
+
+    def test_build_context_leaves_out_local_builds(self):
+        # Found when the image was first built for real (scripts/image-without-engine.sh):
+        # without .dockerignore, `COPY . /src` sent build/ and build-asan/ along.
+        with open(os.path.join(ROOT, ".dockerignore")) as f:
+            patterns = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        for local in ("build", "build-asan", "build-release", ".git", "obj-x86_64-linux-gnu"):
+            self.assertTrue(any(fnmatch.fnmatch(local, p) for p in patterns), local)
+        # ...and keeps everything the build stage needs (git's files, minus the build folders).
+        tracked = subprocess.run(["git", "-C", ROOT, "ls-files"], capture_output=True, text=True)
+        for path in tracked.stdout.split() if tracked.returncode == 0 else []:
+            top = path.split("/")[0]
+            self.assertFalse(any(fnmatch.fnmatch(top, p) or fnmatch.fnmatch(path, p)
+                                 for p in patterns), path)
 
     def test_eclipse_mosquitto_layout(self):
         text = dockerfile()
