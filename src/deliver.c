@@ -673,10 +673,11 @@ size_t deliver_publish(struct msg *m, struct client *from)
         struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
-        if (s->bridge || auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ)) {
+        /* A subscriber the ACL does not let read it still counts as a match: the publisher's
+         * PUBACK is a success, as 2.1.2's, and says nothing about other clients' rights. */
+        if (s->bridge || auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
             deliver_to_session_ids(s, m, qos, x->rap && m->retain, x->sub_id, x->more_ids);
-            receivers++;
-        }
+        receivers++;
         free(x->more_ids);
         x->more_ids = NULL;
     }
