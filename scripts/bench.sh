@@ -183,7 +183,9 @@ SCENARIOS=(
 "fanin_q2|fan-in 8->1, QoS 2, 20 in flight per publisher|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3|msgs_per_s:hi lost:lo"
 "fanin_q2_w100|fan-in 8->1, QoS 2, 100 in flight per publisher (loss check)|--pub 8 --sub 1 --qos 2 --topic bench/%d --sub-topic bench/# --inflight 100 --count 100000|lost:lo"
 "fanin_q1_persist|fan-in 8->1, QoS 1, persistence true, persistent subscriber|PERSIST --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
-"fanin_q1_persist_sync|same, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_kill9|fan-in 8->1, QoS 1, 20 in flight, persistence true, kill -9 at 2 s and restart (clients reconnect, resend)|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_kill9_w1000|same, 1000 in flight per publisher|PERSIST KILL9 --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 1000 --duration 4 --persistent-sub --reconnect --drain 5|msgs_per_s:hi lost:lo"
+"fanin_q1_persist_sync|fan-in 8->1, QoS 1, persistence true, ours with persistence_sync true (fdatasync per batch)|PERSISTSYNC --pub 8 --sub 1 --qos 1 --topic bench/%d --sub-topic bench/# --inflight 20 --duration 3 --persistent-sub|msgs_per_s:hi lost:lo"
 "fanout|fan-out 1->100, QoS 0, 100 in flight|--pub 1 --sub 100 --qos 0 --topic bench/x --sub-topic bench/x --inflight 100 --duration 3|msgs_per_s:hi"
 "subs1000|1000 subscribers (+ and # mixed), 10 publishers, QoS 0, 1000 in flight|--pub 10 --sub 1000 --qos 0 --topic bench/%t/x --topics 1000 --sub-topic bench/%d/+,bench/%d/# --inflight 1000 --duration 3|msgs_per_s:hi"
 "lat_q0|latency at 10 k msgs/s, QoS 0|--pub 1 --sub 1 --qos 0 --rate 10000 --duration 3|p50_us:lo p99_us:lo p999_us:lo"
@@ -237,6 +239,11 @@ run_one() {
     elif [[ $args == PERSIST* ]]; then
         BENCH_PERSIST=1
         args=${args#PERSIST }
+    fi
+    local kill9=0
+    if [[ $args == KILL9* ]]; then
+        kill9=1            # kill -9 the broker mid-run and start it again on the same port
+        args=${args#KILL9 }
     fi
     if [[ $args == TLS* ]]; then
         tls=1
@@ -292,8 +299,21 @@ run_one() {
             return
         fi
     fi
-    # shellcheck disable=SC2086  # args is a word list by design
-    out=$(timeout 300 "$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    if [ "$kill9" = 1 ]; then
+        # No --broker-pid: the process changes. mqtt_bench --reconnect rides over the gap.
+        # shellcheck disable=SC2086
+        timeout 300 "$TOOL" --port "$target" --label "$sc" --json $args >"$WORK/kill9.out" 2>&1 &
+        local tpid=$!
+        sleep "${BENCH_KILL_AT:-2}"
+        kill -KILL "$BPID" 2>/dev/null
+        wait "$BPID" 2>/dev/null
+        start_broker "$bin" "$port" "$proxy" || echo "  [$who] the broker did not start again"
+        wait "$tpid"
+        out=$(cat "$WORK/kill9.out")
+    else
+        # shellcheck disable=SC2086  # args is a word list by design
+        out=$(timeout 300 "$TOOL" --port "$target" --broker-pid "$BPID" --label "$sc" --json $args 2>&1)
+    fi
     echo "$out" | sed -n '1,/^{/p' | grep -v '^{' | sed "s/^/  [$who] /"
     record "$sc" "$who" "$run" "$(echo "$out" | grep '^{' | tail -n 1)"
     [ "$via_haproxy" = 1 ] && stop_pid "$HPID"
@@ -484,13 +504,26 @@ echo "instr|user-space instructions per delivered message (callgrind)||instr_per
 echo "syscalls|system calls per delivered message||syscalls_per_msg:lo" >>"$SC_FILE"
 echo "tls_instr|TLS: user-space instructions per connection, $TLS_INSTR_N resumed handshakes + CONNECT (callgrind)||instr_per_conn:lo tls_resumed:info" >>"$SC_FILE"
 echo "kill9|kill -9 x6 during a QoS 1 + QoS 2 flood (persistence true)||acked_q1:hi lost_q1:lo acked_q2:hi lost_q2:lo dup_q2:lo" >>"$SC_FILE"
-echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo" >>"$SC_FILE"
+echo "restart|restart with ${BENCH_RESTART_RETAINED:-1000000} retained + ${BENCH_RESTART_SESSIONS:-10000} sessions||restart_s:lo stop_s:lo rss_before_kb:lo rss_after_kb:lo snapshot_stall_ms:lo" >>"$SC_FILE"
 THEIRS_VER=$(dpkg-query -W -f='${Version}' mosquitto 2>/dev/null)
 python3 - "$RESULTS" "$SC_FILE" "$OUT" "$WORK" "$OURS" "$THEIRS" "${THEIRS_VER:-?}" "$RUNS" \
-    "$OURS_PROXY" "$OURS_OK" <<'EOF' || die "report failed"
+    "$OURS_PROXY" "$OURS_OK" "$ONLY" <<'EOF' || die "report failed"
 import json, os, platform, statistics, sys, time
-res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok = sys.argv[1:11]
+res, scf, out, work, ours, theirs, tver, runs, ours_proxy, ours_ok, only = sys.argv[1:12]
 rows = [json.loads(l) for l in open(res) if l.strip()]
+# With BENCH_ONLY, the rows of scenarios not run now are kept from the earlier results.md.
+earlier, earlier_run = {}, ""
+if only:
+    try:
+        for l in open(os.path.join(out, "results.md")):
+            cols = l.split("|")
+            if l.startswith("Run with"):
+                earlier_run = l.strip()[len("Run with "):]
+            if len(cols) > 3 and l.startswith("| ") and not l.startswith("| scenario |"):
+                earlier.setdefault(cols[1].strip(), []).append(l.rstrip("\n"))
+    except OSError:
+        pass
+kept = []
 labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
           "p50_us": "p50 latency, us", "p99_us": "p99 latency, us", "p999_us": "p999 latency, us",
           "broker_cpu_us_per_conn": "broker CPU per connection, us",
@@ -501,7 +534,8 @@ labels = {"msgs_per_s": "delivered msgs/s", "lost": "messages lost (worst run)",
           "acked_q2": "QoS 2 acknowledged", "lost_q2": "QoS 2 acknowledged but lost",
           "dup_q2": "QoS 2 delivered twice", "restart_s": "start until state served, s",
           "stop_s": "SIGTERM until exit, s", "rss_before_kb": "RSS before restart, KiB",
-          "rss_after_kb": "RSS after restore, KiB"}
+          "rss_after_kb": "RSS after restore, KiB",
+          "snapshot_stall_ms": "longest PINGREQ wait during a SIGUSR1 snapshot, ms"}
 
 def cell(sc, who, key):
     rs = [r for r in rows if r["scenario"] == sc and r["broker"] == who]
@@ -525,31 +559,19 @@ def fmt(v, key):
         return "-"
     if key == "syscalls_per_msg":
         return "%.4f" % v
-    if key.endswith("_us") or (key.endswith("_s") and not key.endswith("_per_s")):
-        return "%.1f" % v if key.endswith("_us") else "%.2f" % v
+    if key.endswith("_us") or key.endswith("_ms") or key in ("restart_s", "stop_s"):
+        return "%.2f" % v if key.endswith("_s") else "%.1f" % v
     return "{:,.0f}".format(v)
 
 table = ["| scenario | metric | ours | mosquitto %s | ours / mosquitto | better | mqtt_bench CPU |" % tver,
          "|---|---|---:|---:|---:|:-:|---:|"]
 chart = []
 ran = []
-# Rows of scenarios not run this time (BENCH_ONLY) are kept from the previous results.md.
-old_rows, old_run = {}, "an earlier run"
-try:
-    for l in open(os.path.join(out, "results.md")):
-        cells = l.split("|")
-        if l.startswith("Run with"):
-            old_run = "the run of that file's header (\"%s\")" % l.strip().rstrip(".")
-        if l.startswith("| ") and len(cells) > 3 and not l.startswith("| scenario |"):
-            old_rows.setdefault(cells[1].strip(), []).append(l.rstrip("\n"))
-except OSError:
-    pass
-kept = []
 for line in open(scf):
     name, what, args, keys = line.rstrip("\n").split("|")
     if not any(r["scenario"] == name for r in rows):
-        if what in old_rows:   # left out with BENCH_ONLY: the last figures stay
-            table.extend(old_rows[what])
+        if earlier.get(what):   # left out with BENCH_ONLY: the earlier figures stay
+            table += earlier[what]
             kept.append(name)
         continue
     for kb in keys.split():
@@ -586,6 +608,8 @@ notes = [
     "\"ours\" is `%s`%s; \"mosquitto\" is `%s` (Debian %s). Each cell is the median of %s runs, "
     "brokers interleaved A B A B, a fresh broker per run." % (
         ours, "" if ours_ok == "1" else " (missing: not measured)", theirs, tver, runs),
+    ] + (["Only %s were measured then; the other rows (%s) are from an earlier run: %s" % (
+        only, " ".join(kept), earlier_run)] if kept else []) + [
     "",
     table[0], table[1]] + table[2:] + [
     "",
@@ -603,10 +627,6 @@ load = open(os.path.join(work, "load.txt")).read().split() if os.path.exists(
 notes.append("- Load average (1 min) at the start of this run: %s, at its end: %.2f (2 cores: "
              "above 2, other work shared the machine and times per operation grow)." % (
                  load[0], os.getloadavg()[0]))
-if kept:
-    notes.append("- This run measured %s; the rows of %s are the previous results.md's, "
-                 "kept as they were, from %s." % (", ".join(ran) or "nothing",
-                                                  ", ".join(kept), old_run))
 if any(n.startswith("tls_") for n in ran + kept):
     notes += [
         "- TLS rows: both brokers get the same listener (`certfile`/`keyfile`, EC P-256 "

@@ -7,6 +7,8 @@ Fills a broker (persistence true) with RETAINED retained messages (64-byte paylo
 r/<i/1000>/<i>) and SESSIONS persistent sessions (3.1.1, clean session false, one subscription
 each), then:
   rss_before_kb   broker RSS with that state, before the restart
+  snapshot_stall_ms  the longest PINGREQ -> PINGRESP a connected client saw while SIGUSR1's
+                  snapshot of that state was written (ping_p50_ms: the same client's median)
   stop_s          SIGTERM until the process is gone (Mosquitto writes its snapshot here)
   restart_s       start until a new client gets the last retained message (restore done)
   rss_after_kb    RSS once restored
@@ -85,6 +87,27 @@ def restored(port, deadline):
     raise SystemExit("state not restored in time")
 
 
+def snapshot_stall(port, proc):
+    """Pings back to back; SIGUSR1 0.2 s in; stops 3 s after the signal (the ping then in
+    flight is waited for). Returns (longest, median) round trip in ms."""
+    c = m.Conn(port, timeout=120)
+    c.connect("pinger")
+    rtts = []
+    start = time.monotonic()
+    signalled = None
+    while signalled is None or time.monotonic() - signalled < 3:
+        if signalled is None and time.monotonic() - start > 0.2:
+            proc.send_signal(signal.SIGUSR1)
+            signalled = time.monotonic()
+        t = time.monotonic()
+        c.send(m.pingreq())
+        c.expect(m.PINGRESP, timeout=120)
+        rtts.append(time.monotonic() - t)
+    c.close()
+    rtts.sort()
+    return round(rtts[-1] * 1000, 1), round(rtts[len(rtts) // 2] * 1000, 3)
+
+
 def main():
     binary, retained, sessions = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     work = sys.argv[4] if len(sys.argv) > 4 else tempfile.mkdtemp(prefix="persist-restart-")
@@ -106,6 +129,7 @@ def main():
         fill_s = time.monotonic() - t
         time.sleep(1)
         before = rss_kb(proc.pid)
+        stall_ms, ping_p50_ms = snapshot_stall(port, proc)
         t = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(600)
@@ -128,6 +152,7 @@ def main():
                       "rss_before_kb": before, "stop_s": round(stop_s, 2),
                       "restart_s": round(restart_s, 2), "rss_after_kb": after,
                       "rss_growth_pct": round(100.0 * (after - before) / before, 1),
+                      "snapshot_stall_ms": stall_ms, "ping_p50_ms": ping_p50_ms,
                       "ok": True}))
 
 

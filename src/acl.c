@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "auth.h"
 #include "hmap.h"
@@ -342,7 +343,7 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
         struct acl_user *u;
 
         if (*rest == '\0') {
-            log_err("Error: Missing username in acl_file %s:%d.", path, lineno);
+            log_err("Error: Missing username in acl_file \"%s\".", path);
             return -1;
         }
         u = hmap_get(acl->users, rest);
@@ -353,7 +354,7 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
                 if (u != NULL)
                     free(u->name);
                 free(u);
-                log_err("Error: Out of memory reading acl_file %s:%d.", path, lineno);
+                log_err("Error: Out of memory reading acl_file \"%s\".", path);
                 return -1;
             }
         }
@@ -361,7 +362,7 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
         return 0;
     }
     if (strcmp(kw, "topic") != 0 && strcmp(kw, "pattern") != 0) {
-        log_err("Error: Invalid line in acl_file %s:%d: %s.", path, lineno, kw);
+        log_err("Error: Invalid line in acl_file \"%s\": %s.", path, kw);
         return -1;
     }
 
@@ -369,7 +370,7 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
     int access = ACL_READ | ACL_WRITE;
 
     if (*topic == '\0') {
-        log_err("Error: Empty topic in acl_file %s:%d.", path, lineno);
+        log_err("Error: Empty topic in acl_file \"%s\".", path);
         return -1;
     }
     after = cut_word(topic);
@@ -378,35 +379,54 @@ static int parse_line(struct acl *acl, struct acl_list **cur, char *line, const 
          * topic; a lone word is the topic, with readwrite access. */
         access = access_word(topic);
         if (access < 0) {
-            log_err("Error: Invalid topic access type \"%s\" in acl_file %s:%d.", topic, path,
-                    lineno);
+            log_err("Error: Invalid topic access type \"%s\" in acl_file \"%s\".", topic, path);
             return -1;
         }
         topic = after;
     }
     if (!topic_filter_valid(topic, strlen(topic))) {
-        log_err("Error: Invalid topic \"%s\" in acl_file %s:%d.", topic, path, lineno);
+        log_err("Error: Invalid ACL topic \"%s\" in acl_file \"%s\".", topic, path);
         return -1;
     }
     if (list_add(kw[0] == 'p' ? &acl->patterns : *cur, topic, access) != 0) {
-        log_err("Error: Out of memory reading acl_file %s:%d.", path, lineno);
+        log_err("Error: Out of memory reading acl_file \"%s\".", path);
         return -1;
     }
     return 0;
 }
 
+/* Why the last auth_read_lines() failed, as 2.1.2's exit code: 13 for a file that cannot be
+ * opened, 3 for an invalid line. */
+static int load_exit_code = 3;
+
+int auth_load_exit_code(void)
+{
+    return load_exit_code;
+}
+
 int auth_read_lines(const char *path, const char *what, auth_line_fn fn, void *ctx)
 {
     FILE *f = fopen(path, "r");
+    struct stat st;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     int lineno = 0, rc = 0;
 
+    /* 2.1.2's lines; the password file's come with the name of its plugin. */
+    const char *prefix = strcmp(what, "pwfile") == 0 ? "password-file: " : "";
+
     if (f == NULL) {
-        log_err("Error: Unable to open %s \"%s\".", what, path);
+        log_err("%sError: Unable to open %s \"%s\".", prefix, what, path);
+        load_exit_code = 13;
         return -1;
     }
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH)) {
+        log_warn("Warning: File %s has world readable permissions. Future versions will refuse "
+                 "to load this file.", path);
+        log_warn("To fix this, use `chmod 0700 %s`.", path);
+    }
+    load_exit_code = 3;
     while (rc == 0 && (n = getline(&line, &cap, f)) != -1) {
         lineno++;
         while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
@@ -447,6 +467,7 @@ struct acl *acl_load(const char *path)
     lc.acl = acl;
     lc.cur = &acl->anon;
     if (auth_read_lines(path, "acl_file", acl_line, &lc) != 0) {
+        log_err("Error opening acl file \"%s\".", path);
         acl_free(acl);
         return NULL;
     }

@@ -15,6 +15,9 @@ struct acl *acl_load(const char *path);
  * Returns 0, or -1 after logging. Shared by the ACL and password file loaders. */
 typedef int (*auth_line_fn)(void *ctx, char *line, const char *path, int lineno);
 int auth_read_lines(const char *path, const char *what, auth_line_fn fn, void *ctx);
+/* The exit code for a start-up that failed in auth_read_lines(): 13 (file not opened, as
+ * 2.1.2's plugin start-up failure) or 3 (invalid content). */
+int auth_load_exit_code(void);
 void acl_free(struct acl *acl);
 
 /* access is a mask of enum acl_access bits; every bit asked for must be granted. clientid and

@@ -91,24 +91,21 @@ static int pwfile_line(struct hmap *users, char *line, const char *path, int lin
         p++;
     if (*p == '\0' || *p == '#')
         return 0;
+    (void)lineno;
     colon = strchr(line, ':');
-    if (colon == NULL) {
-        log_err("Error: Invalid line in password file %s:%d: expected username:hash.", path,
-                lineno);
+    if (colon == NULL)
+        return 0; /* both references skip it: nobody can log in with such a line */
+    if (colon == line) {
+        log_err("password-file: Error: Invalid line in password file '%s': %s", path, line);
         return -1;
     }
     *colon = '\0';
-    if (line[0] == '\0') {
-        log_err("Error: Empty username in password file %s:%d.", path, lineno);
-        return -1;
-    }
     if (!pw_hash_valid(colon + 1)) {
-        log_err("Error: Invalid password hash for user %s in password file %s:%d.", line, path,
-                lineno);
+        log_err("password-file: Error: Unable to decode line in password file '%s'.", path);
         return -1;
     }
     if (users_add(users, line, colon + 1) != 0) {
-        log_err("Error: Out of memory reading password file %s:%d.", path, lineno);
+        log_err("password-file: Error: Out of memory reading password file '%s'.", path);
         return -1;
     }
     return 0;
@@ -174,6 +171,37 @@ int auth_check_connect(const struct auth *a, bool allow_anonymous, const char *u
     if (password == NULL || !pw_verify(u->hash, password))
         return RC_NOT_AUTHORIZED;
     return 0;
+}
+
+bool auth_has_users(const struct auth *a)
+{
+    return a != NULL && a->users != NULL;
+}
+
+const char *auth_user_hash(const struct auth *a, const char *username)
+{
+    const struct auth_user *u;
+
+    if (a == NULL || a->users == NULL || username == NULL)
+        return NULL;
+    u = hmap_get(a->users, username);
+    return u != NULL ? u->hash : NULL;
+}
+
+bool auth_recheck(const struct auth *a, const char *username, const char *password, char **hash)
+{
+    const char *h = auth_user_hash(a, username);
+    char *copy;
+
+    if (h == NULL || password == NULL)
+        return false;
+    if (*hash != NULL && strcmp(h, *hash) == 0)
+        return true;
+    if (!pw_verify(h, password) || (copy = strdup(h)) == NULL)
+        return false;
+    free(*hash);
+    *hash = copy;
+    return true;
 }
 
 bool auth_check_acl(const struct auth *a, const char *clientid, const char *username,

@@ -20,6 +20,15 @@ void auth_free(struct auth *a);
  * (also for a wrong password: Mosquitto answers "not authorised" there, not 0x86). allow_anonymous is the effective value.
  * identity = true: the username came from a verified certificate (TLS or PROXY CN) and needs no
  * password. */
+/* The password hash the password file holds for username (borrowed from a), or NULL when a has
+ * no password file or no such user: what a connection was let in with, to tell on reload
+ * whether that still holds. */
+const char *auth_user_hash(const struct auth *a, const char *username);
+bool auth_has_users(const struct auth *a); /* a password file is in force */
+/* Whether username/password (the CONNECT's, kept by the client) still pass a's password file;
+ * *hash (owned) is the hash they passed last time: unchanged, no costly check is made; a new
+ * hash that the password matches (a file rewritten with new salts) replaces it. */
+bool auth_recheck(const struct auth *a, const char *username, const char *password, char **hash);
 int auth_check_connect(const struct auth *a, bool allow_anonymous, const char *username,
                        const char *password, bool identity);
 

@@ -54,6 +54,9 @@ struct outmsg {
     uint8_t qos;
     uint8_t state;                 /* enum out_state */
     bool retain;
+    bool pid_lapped;               /* its pid did not come from session_next_pid's sequence
+                                    * (restored, imported), or the sequence came round to it:
+                                    * while it heads the in-flight list, ids are checked by a scan */
 };
 
 enum out_state { OUT_QUEUED, OUT_WAIT_PUBACK, OUT_WAIT_PUBREC, OUT_WAIT_PUBCOMP };
@@ -108,6 +111,9 @@ struct client {
     char *id;                      /* NULL before CONNECT; owned until the session is attached,
                                     * then borrowed from session->id (one copy per client) */
     char *username;                /* owned; NULL if anonymous */
+    char *auth_hash;               /* owned: the password-file hash it logged in with, or NULL */
+    char *password;                /* owned, with auth_hash: to check it again on SIGHUP, as
+                                    * 2.1.2 does; wiped when freed */
     int64_t last_in;               /* monotonic ms of the last packet read */
     int64_t progress_at;           /* monotonic ms of the last ack or write while its session
                                     * is behind (deliver.c's back-pressure bound) */
@@ -156,7 +162,9 @@ struct stats {
     uint64_t msgs_received, msgs_sent, bytes_received, bytes_sent;
     uint64_t pub_msgs_received, pub_msgs_sent, pub_bytes_received, pub_bytes_sent;
     uint64_t msgs_dropped;
-    uint64_t connections_total;
+    uint64_t connections_total;     /* sockets accepted */
+    uint64_t clients_expired;       /* sessions ended by their expiry */
+    uint64_t clients_maximum;       /* most connections past CONNECT at one time */
     uint64_t proxy_accepted, proxy_corrupt, proxy_not_tls, proxy_no_cert, proxy_not_allowed;
     uint64_t proxy_health, proxy_timeouts;
 };
@@ -280,8 +288,9 @@ void session_free_all(void);
 /* deliver.c */
 /* Routes an application message to every matching subscriber (and the retained store if
  * m->retain). from is the publishing client (NULL for the broker itself). */
-/* Returns the receivers (a publisher's own no-local subscription counts as one: 2.1.2 acks
- * such a PUBLISH as delivered). */
+/* Returns the matching subscriptions, including those whose client the ACL does not let read
+ * the message, and a publisher's own no-local subscription as one: what 2.1.2 acknowledges as
+ * delivered. */
 size_t deliver_publish(struct msg *m, struct client *from);
 /* Queues/sends m to one session at the given QoS. */
 void deliver_to_session(struct session *s, struct msg *m, uint8_t qos, bool retain,

@@ -454,6 +454,10 @@ void client_close(struct client *c, const char *reason)
         free(c->id);
     c->id = NULL;
     free(c->username);
+    free(c->auth_hash);
+    if (c->password != NULL)
+        explicit_bzero(c->password, strlen(c->password));
+    free(c->password);
     c->username = NULL;
     free(c->proxy_cn);
     c->proxy_cn = NULL;
@@ -491,6 +495,17 @@ void client_ws_input(struct client *c, const void *p, size_t len)
         ws_hold_input(c, c->paused && c->in.len >= PAUSED_IN_LIMIT);
     if (!c->closing && has_output(c))
         client_want_flush(c);
+}
+
+/* Why a peer's close ended the connection, in 2.1.2's words: "Success." (the text of errno 0,
+ * which log watchers have matched for years) once a packet's fixed header had arrived and not
+ * its body; "connection closed by client." between packets (connect/v5/truncated-connect). */
+static const char *eof_reason(const struct client *c)
+{
+    for (size_t i = 1; i < c->in.len && i <= 4; i++)
+        if ((c->in.data[i] & 0x80) == 0)
+            return "Success";
+    return "connection closed by client";
 }
 
 void client_ws_destroyed(struct client *c)
@@ -836,7 +851,7 @@ static void client_read(struct client *c)
         if (c->stage == STAGE_PROXY)
             proxy_closed(c); /* a proxy's layer-4 health check resets: not worth a line */
         else if (n == 0 || (c->x.why == NULL && err == ECONNRESET))
-            client_close(c, "connection closed by client");
+            client_close(c, eof_reason(c));
         else
             client_close(c, "bad socket read/write");
         return;

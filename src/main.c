@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "auth.h"
 #include "bridge.h"
 #include "broker.h"
@@ -62,7 +63,7 @@ static void usage(void)
 {
     printf("mosquitto version %s\n\n"
            "mosquitto is an MQTT v5.0/v3.1.1/v3.1 broker.\n\n"
-           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-q] [-v] [--test-config]\n"
+           "Usage: mosquitto [-c config_file] [-d] [-h] [-p port] [-v]\n"
            "                 [--tls-keylog file]\n\n"
            " -c : specify the broker config file.\n"
            " -d : put the broker into the background after starting.\n"
@@ -73,21 +74,28 @@ static void usage(void)
            "      any logging options given in the config file, and -v.\n"
            " -v : verbose mode - enable all logging types. This overrides\n"
            "      any logging options given in the config file.\n"
-           " --test-config : read the configuration, report any error, and exit.\n"
+           " --test-config : test config file and exit\n"
            " --tls-keylog : log TLS connection information to a file, to allow\n"
            "      debugging with e.g. wireshark. Do not use on a production\n"
            "      server.\n\n"
-           "PROXY protocol v1/v2 support: see mosquitto.conf(5), enable_proxy_protocol.\n",
+           "See https://mosquitto.org/ for more information.\n",
            VERSION);
 }
 
+/* Each -c is read in turn, as 2.1.2 does: a second file adds to the first. */
+#define MAX_CONFIGS 16
+
 struct args {
-    const char *config;
+    const char *configs[MAX_CONFIGS];
+    int nconfigs;
     const char *tls_keylog;        /* --tls-keylog FILE */
     bool daemon, verbose, quiet, test_config;
     const char *ports[16];
     int nports;
 };
+
+/* The configuration files, as SIGHUP reads them again (absolute with -d). */
+static struct args reload_args;
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -98,7 +106,11 @@ static int parse_args(int argc, char **argv, struct args *a)
                 fprintf(stderr, "Error: -c argument given, but no config file specified.\n\n");
                 return -1;
             }
-            a->config = argv[i];
+            if (a->nconfigs == MAX_CONFIGS) {
+                fprintf(stderr, "Error: Too many -c options.\n\n");
+                return -1;
+            }
+            a->configs[a->nconfigs++] = argv[i];
         } else if (strcmp(s, "-d") == 0 || strcmp(s, "--daemon") == 0) {
             a->daemon = true;
         } else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
@@ -113,7 +125,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             }
             port = strtol(argv[i], &end, 10);
             if (*end != '\0' || port < 1 || port > 65535) {
-                fprintf(stderr, "Error: Invalid port specified (%s).\n\n", argv[i]);
+                /* 2.1.2's wording shows the number it read: 0 for "abc". */
+                fprintf(stderr, "Error: Invalid port specified (%ld).\n\n", port);
                 return -1;
             }
             if (a->nports == (int)(sizeof(a->ports) / sizeof(a->ports[0]))) {
@@ -133,6 +146,12 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->tls_keylog = argv[i];
         } else if (strcmp(s, "--test-config") == 0) {
             a->test_config = true;
+        } else if (strcmp(s, "--version") == 0) {
+            /* 2.1.2's first line, which version checks read; the rest is about this code. */
+            printf("mosquitto %s\n"
+                   "mosquitto-proxy: a Mosquitto-compatible broker with PROXY protocol support.\n"
+                   "License EPL-2.0 OR BSD-3-Clause.\n", VERSION);
+            return 1;
         } else {
             fprintf(stderr, "Error: Unknown option '%s'.\n", s);
             usage();
@@ -146,8 +165,9 @@ static int load_config(struct conf *c, const struct args *a)
 {
     conf_init(c);
     c->abs_paths = a->daemon;
-    if (a->config != NULL && conf_parse_file(c, a->config) != 0)
-        return -1;
+    for (int i = 0; i < a->nconfigs; i++)
+        if (conf_parse_file(c, a->configs[i]) != 0)
+            return -1;
     if (a->nports > 0 && c->listener_count == 0 && !conf_default_listener_used(c)) {
         /* -p only counts when the configuration defines no listener (Mosquitto 2.1.2, which
          * ignores -p silently otherwise): it replaces the local-only port 1883. */
@@ -156,6 +176,7 @@ static int load_config(struct conf *c, const struct args *a)
             snprintf(line, sizeof(line), "listener %s localhost", a->ports[i]);
             if (conf_parse_line(c, line, "command line", 0) != 0)
                 return -1;
+            c->listeners[c->listener_count - 1].loopback = true;
         }
         c->listeners_from_cmdline = true;
     } else if (a->nports > 0 && conf_default_listener_port_set(c)) {
@@ -219,12 +240,42 @@ static void on_tick(uv_timer_t *h)
     client_flush_all(); /* output made by timers must not wait for the next I/O event */
 }
 
+/* After a reload, every client must still be let in by the password file and
+ * allow_anonymous as they now stand, as 2.1.2 checks: a removed user or a changed password
+ * ends the connection ("disconnected.", acl/password/sighup-*). Certificate identities and
+ * bridges are not password-file matters. */
+static void recheck_clients(void)
+{
+    struct client *next;
+
+    for (struct client *c = broker.clients; c != NULL; c = next) {
+        const struct listener_conf *lc = c->listener->conf;
+        const struct security_conf *sec = conf_security(broker.conf, lc);
+        bool anon = lc->allow_anonymous >= 0 ? lc->allow_anonymous > 0 : sec->allow_anonymous > 0;
+        const struct auth *a = *c->listener->auth;
+        bool ok;
+
+        next = c->next;
+        if (c->stage != STAGE_MQTT || c->bridge != NULL || c->identity)
+            continue;
+        if (c->auth_hash != NULL)
+            ok = auth_recheck(a, c->username, c->password, &c->auth_hash);
+        else if (c->username != NULL && auth_has_users(a))
+            ok = false; /* it gave no password that this file could have checked */
+        else
+            ok = anon;
+        if (!ok)
+            client_close(c, "");
+    }
+}
+
 static void reload(void)
 {
     struct conf *fresh = calloc(1, sizeof(*fresh));
-    struct args a = { .config = broker.conf_path };
+    struct args a = { .nconfigs = reload_args.nconfigs };
     struct auth *na;
 
+    memcpy(a.configs, reload_args.configs, sizeof(a.configs));
     notify_reloading();
     log_notice("Reloading config.");
     if (fresh == NULL) {
@@ -233,7 +284,8 @@ static void reload(void)
     }
     /* Only what Mosquitto reloads: logging, password and ACL files. Listeners stay. */
     if (load_config(fresh, &a) != 0) {
-        log_err("Error: Unable to reload configuration, keeping the old one.");
+        /* The error lines said it all; the old configuration stays, as with 2.1.2, which adds
+         * nothing after them (signals/HUP-with-broken-config). */
         conf_free(fresh);
         free(fresh);
         notify_ready();
@@ -245,6 +297,8 @@ static void reload(void)
     } else {
         auth_free(broker.auth);
         broker.auth = na;
+        /* allow_anonymous goes with the files it decides together with (2.1.2 reloads it) */
+        broker.conf->sec.allow_anonymous = fresh->sec.allow_anonymous;
         /* The files named in the running config are what gets reloaded. */
     }
     for (size_t i = 0; i < broker.nlisteners; i++) {
@@ -257,6 +311,7 @@ static void reload(void)
             }
         }
     }
+    recheck_clients();
     tls_reload(); /* certificates renewed in place (Let's Encrypt): new connections use them */
     broker.conf->log_dest = fresh->log_dest;
     broker.conf->log_type = fresh->log_type;
@@ -433,9 +488,11 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static void shutdown_broker(void)
 {
+    /* Closed without the clients' DISCONNECT, so their wills go out (MQTT [MQTT-3.1.2-8]), as
+     * Mosquitto 2.1.2 and 2.0.11 do; with persistence, before the final snapshot keeps what they
+     * queued. A v5 will delay makes it a delayed will, kept in the store (will.c). */
     while (broker.clients != NULL) {
         struct client *c = broker.clients;
-        c->disconnect_sent = true; /* a broker shutdown is not the client's failure: no will */
         if (c->version == MQTT_V5 && c->stage == STAGE_MQTT)
             mqtt_encode_disconnect(&c->out, MQTT_V5, RC_SERVER_SHUTTING_DOWN, NULL);
         client_close(c, NULL);
@@ -467,23 +524,30 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
 
     if (rc != 0)
-        return EXIT_CONFIG;
+        return rc > 0 ? 0 : EXIT_CONFIG; /* -h, --version: done */
     broker.conf = &conf;
-    broker.conf_path = a.config;
-    if (a.daemon && a.config != NULL) {
-        /* The reload after the daemon's chdir("/") must find the same file. */
-        static char abs_config[PATH_MAX];
-        if (realpath(a.config, abs_config) != NULL)
-            broker.conf_path = abs_config;
+    reload_args.nconfigs = a.nconfigs;
+    for (int i = 0; i < a.nconfigs; i++) {
+        /* The reload after the daemon's chdir("/") must find the same files. */
+        static char abs_config[MAX_CONFIGS][PATH_MAX];
+        reload_args.configs[i] = a.configs[i];
+        if (a.daemon && realpath(a.configs[i], abs_config[i]) != NULL)
+            reload_args.configs[i] = abs_config[i];
     }
+    broker.conf_path = a.nconfigs > 0 ? reload_args.configs[a.nconfigs - 1] : NULL;
     if (load_config(&conf, &a) != 0) {
         conf_free(&conf);
         return EXIT_CONFIG;
     }
     if (a.test_config) {
-        printf("Configuration file %s is valid.\n", a.config ? a.config : "(defaults)");
+        /* 2.1.2's lines: on the log (stderr), and a file is required. */
+        if (a.nconfigs == 0)
+            log_err("Please provide a configuration file to test.");
+        else
+            log_notice("Configuration file is OK.");
+        log_notice("mosquitto version %s terminating", VERSION);
         conf_free(&conf);
-        return 0;
+        return a.nconfigs == 0 ? EXIT_CONFIG : 0;
     }
     if (resolve_user(&conf) != 0) {
         fprintf(stderr, "Error: Unable to drop privileges to 'nobody'.\n");
@@ -498,8 +562,8 @@ int main(int argc, char **argv)
     if (log_open(&conf) != 0)
         return 1;
     log_notice("mosquitto version %s starting", VERSION);
-    if (a.config != NULL)
-        log_notice("Config loaded from %s.", a.config);
+    if (a.nconfigs > 0)
+        log_notice("Config loaded from %s.", a.configs[a.nconfigs - 1]);
     else
         log_notice("Using default config.");
 
@@ -510,10 +574,10 @@ int main(int argc, char **argv)
     broker.sessions = hmap_new();
     broker.subs = subs_new();
     broker.retain = retain_new();
-    broker.auth = auth_load(conf_security(&conf, NULL));
-    if (broker.sessions == NULL || broker.subs == NULL || broker.retain == NULL ||
-        broker.auth == NULL)
+    if (broker.sessions == NULL || broker.subs == NULL || broker.retain == NULL)
         return 1;
+    if ((broker.auth = auth_load(conf_security(&conf, NULL))) == NULL)
+        return auth_load_exit_code(); /* 2.1.2's: 13 for a missing file, 3 for a bad line */
     /* Signals first: a SIGTERM sent as soon as the port answers must already mean a clean
      * shutdown, not the default action. */
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, not a crash */
@@ -535,8 +599,8 @@ int main(int argc, char **argv)
     uv_check_start(&flush_check, on_check);
     uv_timer_init(broker.loop, &tick_timer);
     uv_timer_start(&tick_timer, on_tick, TICK_MS, TICK_MS);
-    next_sys_ms = now_ms();
     sys_init();
+    next_sys_ms = now_ms() + (int64_t)conf.sys_interval * 1000;
     if (bridge_start_all() != 0 || notify_watchdog_start(broker.loop) != 0)
         goto start_failed;
     log_notice("mosquitto version %s running", VERSION);

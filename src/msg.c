@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct msg_store_stats msg_store;
+
 struct msg *msg_new(const char *topic, size_t topic_len, const void *payload, size_t len,
                     const void *props, size_t props_len, uint8_t qos, bool retain)
 {
@@ -22,6 +24,8 @@ struct msg *msg_new(const char *topic, size_t topic_len, const void *payload, si
         return NULL;
     memset(m, 0, sizeof(*m));
     m->refs = 1;
+    msg_store.count++;
+    msg_store.bytes += len;
     m->qos = qos;
     m->retain = retain;
     m->topic_len = (uint16_t)topic_len;
@@ -44,6 +48,8 @@ void msg_unref(struct msg *m)
 {
     if (m == NULL || --m->refs > 0)
         return;
+    msg_store.count--;
+    msg_store.bytes -= m->payload_len;
     free(m->source_id);
     free(m->source_user);
     free(m);

@@ -34,4 +34,10 @@ static inline struct msg *msg_ref(struct msg *m)
 }
 void msg_unref(struct msg *m); /* frees on the last reference */
 
+/* Messages alive (retained, queued, in flight) and their payload bytes, for $SYS. */
+struct msg_store_stats {
+    uint64_t count, bytes;
+};
+extern struct msg_store_stats msg_store;
+
 #endif

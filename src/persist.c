@@ -755,6 +755,7 @@ static void r_flight(struct restore *rs, const struct store_rec *r)
         o->pid = r->pid;
         o->state = r->state == 1 ? OUT_WAIT_PUBACK : r->state == 2 ? OUT_WAIT_PUBREC
                                                                    : OUT_WAIT_PUBCOMP;
+        o->pid_lapped = true;
         outlist_push(&s->inflight, o);
         s->last_pid = r->pid;
     } else if (r->type == STORE_DROP) {

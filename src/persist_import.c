@@ -187,6 +187,7 @@ static int client_msg_chunk(struct import *im, const struct mosqdb_rec *r)
     }
     if (o->state != OUT_QUEUED && o->qos > 0) {
         o->pid = r->mid;
+        o->pid_lapped = true;
         outlist_push(&s->inflight, o);
     } else {
         o->state = OUT_QUEUED;

@@ -106,6 +106,7 @@ void session_check_expiry(int64_t now)
         expired = (struct session *)s->client;
         s->client = NULL;
         log_notice("Expiring client %s due to timeout.", s->id);
+        broker.stats.clients_expired++;
         session_free(s);
     }
 }

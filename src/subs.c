@@ -47,6 +47,7 @@ struct node {
 struct subs {
     struct node *root;
     size_t count; /* subscriptions, shared members included */
+    size_t shared; /* of which shared-group members */
     size_t nodes; /* excluding the root */
 };
 
@@ -444,6 +445,7 @@ int subs_add(struct subs *t, const char *filter, size_t len, void *owner, uint8_
         return -1;
     }
     t->count++;
+    t->shared += grp != NULL;
     return 0;
 }
 
@@ -482,6 +484,7 @@ bool subs_remove(struct subs *t, const char *filter, size_t len, void *owner)
     if (grp != NULL && l->n == 0)
         group_del(n, grp);
     t->count--;
+    t->shared -= grp != NULL;
     prune(t, n);
     return true;
 }
@@ -557,6 +560,11 @@ void subs_match(struct subs *t, const char *topic, size_t len, subs_match_fn fn,
             (void)levels_push(&st, e, next);
     }
     levels_stack_done(&st);
+}
+
+size_t subs_shared_count(const struct subs *t)
+{
+    return t->shared;
 }
 
 size_t subs_count(const struct subs *t)

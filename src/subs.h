@@ -37,5 +37,6 @@ typedef void (*subs_match_fn)(void *ctx, const struct subscriber *s, bool shared
 void subs_match(struct subs *t, const char *topic, size_t len, subs_match_fn fn, void *ctx);
 
 size_t subs_count(const struct subs *t); /* total subscriptions, for $SYS */
+size_t subs_shared_count(const struct subs *t); /* shared-group members among them */
 
 #endif

@@ -1,5 +1,7 @@
-/* sys.c - the $SYS/broker/... topics, published (retained) every sys_interval seconds when their
- * value changed, with Mosquitto's names; plus the PROXY counters, which are ours. */
+/* sys.c - the $SYS/broker/... topics, published (retained, QoS 1, as 2.1.2) at start and then
+ * every sys_interval seconds when their value changed, with Mosquitto 2.1's names and order;
+ * plus the PROXY counters, which are ours. Nothing with sys_interval 0. */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,8 +11,9 @@
 #include "retain.h"
 #include "subs.h"
 #include "hmap.h"
+#include "msg.h"
 
-#define SYS_MAX_TOPICS 64
+#define SYS_MAX_TOPICS 80
 
 struct sys_value {
     char topic[96];
@@ -37,6 +40,7 @@ static struct load loads[] = {
     { "bytes/received", &broker.stats.bytes_received, 0, { 0 } },
     { "bytes/sent", &broker.stats.bytes_sent, 0, { 0 } },
     { "connections", &broker.stats.connections_total, 0, { 0 } },
+    { "sockets", &broker.stats.connections_total, 0, { 0 } },
 };
 
 static int64_t last_tick_ms;
@@ -46,15 +50,22 @@ static const struct {
     const char *topic;
     const uint64_t *value;
 } counters[] = {
+    { "$SYS/broker/clients/expired", &broker.stats.clients_expired },
+    { "$SYS/broker/messages/stored", &msg_store.count },
     { "$SYS/broker/messages/received", &broker.stats.msgs_received },
     { "$SYS/broker/messages/sent", &broker.stats.msgs_sent },
+    { "$SYS/broker/store/messages/count", &msg_store.count },
+    { "$SYS/broker/store/messages/bytes", &msg_store.bytes },
+    { NULL, NULL }, /* subscription counts and heap, in 2.1.2's order */
+    { "$SYS/broker/bytes/received", &broker.stats.bytes_received },
+    { "$SYS/broker/bytes/sent", &broker.stats.bytes_sent },
     { "$SYS/broker/publish/messages/received", &broker.stats.pub_msgs_received },
     { "$SYS/broker/publish/messages/sent", &broker.stats.pub_msgs_sent },
     { "$SYS/broker/publish/messages/dropped", &broker.stats.msgs_dropped },
     { "$SYS/broker/publish/bytes/received", &broker.stats.pub_bytes_received },
     { "$SYS/broker/publish/bytes/sent", &broker.stats.pub_bytes_sent },
-    { "$SYS/broker/bytes/received", &broker.stats.bytes_received },
-    { "$SYS/broker/bytes/sent", &broker.stats.bytes_sent },
+    { "$SYS/broker/packet/out/count", &broker.stats.msgs_sent },
+    { "$SYS/broker/packet/out/bytes", &broker.stats.bytes_sent },
     /* ours: what the PROXY stage did */
     { "$SYS/broker/proxy/headers/accepted", &broker.stats.proxy_accepted },
     { "$SYS/broker/proxy/rejected/corrupt", &broker.stats.proxy_corrupt },
@@ -67,7 +78,9 @@ static const struct {
 
 void sys_publish_str(const char *topic, const char *value, bool retain)
 {
-    struct msg *m = msg_new(topic, strlen(topic), value, strlen(value), NULL, 0, 0, retain);
+    /* The retained values at QoS 1, as 2.1.2 keeps them; log lines at QoS 0. */
+    struct msg *m = msg_new(topic, strlen(topic), value, strlen(value), NULL, 0, retain ? 1 : 0,
+                            retain);
 
     if (m == NULL)
         return;
@@ -106,10 +119,26 @@ static void put_double(const char *topic, double v)
     sys_publish_str(topic, value, true);
 }
 
+static uint64_t heap_maximum;
+
+/* Bytes the allocator has handed out and not had back (glibc's view of the heap). */
+static uint64_t heap_current(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    uint64_t now = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+
+    if (now > heap_maximum)
+        heap_maximum = now;
+    return now;
+}
+
 void sys_init(void)
 {
-    sys_publish_str("$SYS/broker/version", "mosquitto version " VERSION, true);
     last_tick_ms = now_ms();
+    if (broker.conf->sys_interval <= 0)
+        return;
+    sys_publish_str("$SYS/broker/version", "mosquitto version " VERSION, true);
+    sys_tick(); /* every topic from the start, as 2.1.2: a subscriber need not wait a tick */
 }
 
 void sys_tick(void)
@@ -132,10 +161,20 @@ void sys_tick(void)
         sessions > broker.nconnected ? sessions - broker.nconnected : 0);
     put("$SYS/broker/clients/inactive", "%llu",
         sessions > broker.nconnected ? sessions - broker.nconnected : 0);
-    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-        put(counters[i].topic, "%llu", *counters[i].value);
-    put("$SYS/broker/retained messages/count", "%llu", retain_count(broker.retain));
-    put("$SYS/broker/subscriptions/count", "%llu", subs_count(broker.subs));
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        if (counters[i].topic != NULL) {
+            put(counters[i].topic, "%llu", *counters[i].value);
+            continue;
+        }
+        put("$SYS/broker/subscriptions/count", "%llu", subs_count(broker.subs));
+        put("$SYS/broker/shared_subscriptions/count", "%llu", subs_shared_count(broker.subs));
+        put("$SYS/broker/retained messages/count", "%llu", retain_count(broker.retain));
+        put("$SYS/broker/heap/current", "%llu", heap_current());
+        put("$SYS/broker/heap/maximum", "%llu", heap_maximum);
+    }
+    put("$SYS/broker/connections/socket/count", "%llu", broker.nclients);
+    if (broker.stats.clients_maximum > 0) /* 2.1.2 publishes it from the first client on */
+        put("$SYS/broker/clients/maximum", "%llu", broker.stats.clients_maximum);
     for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
         struct load *l = &loads[i];
         double per_min = (double)(*l->counter - l->prev) * 60.0 / dt;

@@ -18,6 +18,10 @@
 #define WS_RX_PAUSE_AT (4u << 20)       /* stop reading a client whose replies pile up */
 #define WS_HEADERS_SIZE 4096            /* upgrade requests with cookies exceed lws' 1024 */
 #define WS_SHUTDOWN_GRACE_MS 1000       /* how long shutdown waits for close handshakes */
+/* libwebsockets drops a connection whose upgrade request stalls after 10 s, which then looks
+ * like the client's doing; with more than client.c's 30 s CONNECT deadline, that deadline
+ * closes it first, with 2.1.2's "exceeded timeout" at 2.1.2's moment. */
+#define WS_LWS_TIMEOUT_S 60
 /* What libwebsockets may log, until websockets_log_level has a field in struct conf (the option
  * is parsed but ignored): errors and warnings, minus the line every readbuf adoption emits. */
 #define WS_LOG_LEVELS (LLL_ERR | LLL_WARN)
@@ -304,6 +308,8 @@ int ws_init(void)
     info.gid = -1;
     info.uid = -1;
     info.max_http_header_data = WS_HEADERS_SIZE;
+    info.timeout_secs = WS_LWS_TIMEOUT_S;
+    info.timeout_secs_ah_idle = WS_LWS_TIMEOUT_S;
     ws.ctx = lws_create_context(&info);
     if (ws.ctx == NULL) {
         log_err("Error: Unable to create websockets context (is libwebsockets-evlib-uv "

@@ -6,7 +6,8 @@
  * descriptor, not a stream someone else decrypts, and with its TLS the identity, subject,
  * verify result, handshake deadline, log lines and SIGHUP contexts would have a second
  * implementation with other answers. This way they are tls.c's, for every listener. The cost
- * is a copy each way and two more descriptors per websocket-over-TLS connection. */
+ * is a copy each way (another when a side is slow) and two more descriptors per connection;
+ * an idle relay holds no buffer. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,11 @@ struct ws_relay {
     int pfd;                   /* our end of the socketpair */
     uv_poll_t net, pair;
     uv_timer_t drain;
-    size_t up_off, up_len;     /* up: decrypted from the client, for libwebsockets */
-    size_t down_off, down_len; /* down: from libwebsockets, to encrypt for the client */
+    uint8_t *up, *down;        /* bytes on their way (NULL when none): up, decrypted from the
+                                * client for libwebsockets; down, the other way. A scratch
+                                * buffer during a pass, an owned copy if they have to wait. */
+    size_t up_off, up_len;
+    size_t down_off, down_len;
     uint8_t up_want, down_want;/* what the last TLS read / write is waiting for */
     bool net_eof;              /* the client's stream ended (or failed): nothing more to read */
     bool pair_eof;             /* libwebsockets closed its end */
@@ -36,11 +40,41 @@ struct ws_relay {
     bool done;
     int handles;               /* open uv handles; freed when the last close callback runs */
     struct ws_relay *next, *prev; /* every relay, for shutdown */
-    uint8_t up[RELAY_BUF];
-    uint8_t down[RELAY_BUF];
 };
 
 static struct ws_relay *relays;
+/* Most bytes pass straight through (the other side takes them at once), so they are read into
+ * these, shared by every relay; only what has to wait is copied. An idle relay holds no
+ * buffer. */
+static uint8_t scratch_up[RELAY_BUF], scratch_down[RELAY_BUF];
+
+/* Forgets *buf once it is empty. */
+static void drop(uint8_t **buf, const uint8_t *scratch)
+{
+    if (*buf != scratch)
+        free(*buf);
+    *buf = NULL;
+}
+
+/* Gives bytes still waiting in a scratch buffer a copy of their own, before the next relay uses
+ * it. False if out of memory. */
+static bool keep(uint8_t **buf, size_t *off, size_t len, const uint8_t *scratch)
+{
+    uint8_t *own;
+
+    if (*buf != scratch)
+        return true;
+    if (len == 0) {
+        *buf = NULL;
+        return true;
+    }
+    if ((own = malloc(len)) == NULL)
+        return false;
+    memcpy(own, *buf + *off, len);
+    *buf = own;
+    *off = 0;
+    return true;
+}
 
 static void relay_run(struct ws_relay *r);
 
@@ -69,6 +103,8 @@ static void relay_end(struct ws_relay *r, bool graceful)
     uv_close((uv_handle_t *)&r->pair, on_relay_closed);
     uv_close((uv_handle_t *)&r->drain, on_relay_closed);
     close(r->pfd);
+    drop(&r->up, scratch_up);
+    drop(&r->down, scratch_down);
     r->x.ops->free(&r->x);
     close(r->x.fd);
     if (r->prev != NULL)
@@ -134,7 +170,8 @@ static void relay_run(struct ws_relay *r)
 
         moved = false;
         if (r->up_len == 0 && !r->net_eof) {
-            n = r->x.ops->read(&r->x, r->up, sizeof(r->up));
+            r->up = scratch_up;
+            n = r->x.ops->read(&r->x, r->up, RELAY_BUF);
             if (n > 0) {
                 r->up_off = 0;
                 r->up_len = (size_t)n;
@@ -151,9 +188,12 @@ static void relay_run(struct ws_relay *r)
             if (n > 0) {
                 r->up_off += (size_t)n;
                 r->up_len -= (size_t)n;
+                if (r->up_len == 0)
+                    drop(&r->up, scratch_up);
                 moved = true;
             } else if (n == -1 && !again()) {
                 r->up_len = 0; /* libwebsockets has let go: what it did not take is moot */
+                drop(&r->up, scratch_up);
                 r->net_eof = true;
                 moved = true;
             }
@@ -163,7 +203,8 @@ static void relay_run(struct ws_relay *r)
             r->pair_shut = true;
         }
         if (r->down_len == 0 && !r->pair_eof) {
-            n = recv(r->pfd, r->down, sizeof(r->down), MSG_DONTWAIT);
+            r->down = scratch_down;
+            n = recv(r->pfd, r->down, RELAY_BUF, MSG_DONTWAIT);
             if (n > 0) {
                 r->down_off = 0;
                 r->down_len = (size_t)n;
@@ -176,16 +217,21 @@ static void relay_run(struct ws_relay *r)
         }
         if (r->down_len > 0) {
             struct iovec iov = { r->down + r->down_off, r->down_len };
-            /* After XPRT_AGAIN the same bytes are offered again, as OpenSSL requires. */
+            /* After XPRT_AGAIN the same bytes are offered again, as OpenSSL requires (from
+             * another address, which the listener's SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+             * allows). */
             n = r->x.ops->writev(&r->x, &iov, 1);
             if (n > 0) {
                 r->down_off += (size_t)n;
                 r->down_len -= (size_t)n;
+                if (r->down_len == 0)
+                    drop(&r->down, scratch_down);
                 moved = true;
             } else if (n == XPRT_AGAIN) {
                 r->down_want = r->x.want;
             } else {
                 r->down_len = 0; /* the client is gone: nobody to tell the rest */
+                drop(&r->down, scratch_down);
                 r->net_eof = true;
                 r->pair_eof = true;
                 moved = true;
@@ -196,8 +242,14 @@ static void relay_run(struct ws_relay *r)
             return;
         }
     }
-    if (!r->done)
-        relay_poll(r);
+    if (r->done)
+        return;
+    if (!keep(&r->up, &r->up_off, r->up_len, scratch_up) ||
+        !keep(&r->down, &r->down_off, r->down_len, scratch_down)) {
+        relay_end(r, false); /* out of memory: this connection goes, the others stay */
+        return;
+    }
+    relay_poll(r);
 }
 
 struct ws_relay *ws_tls_relay(struct xprt *x)

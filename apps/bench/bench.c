@@ -39,6 +39,7 @@ struct opts {
     double duration, rate, drain;
     int connections, storm;
     bool idle, json, persistent_sub;
+    bool reconnect;               /* --reconnect: survive a broker restart (QoS 0 and 1) */
     pid_t broker;
     const char *tls_ca;           /* --tls: CA file; NULL = plain TCP */
     bool tls_resume;              /* --tls-resume: offer the last session's ticket */
@@ -65,6 +66,8 @@ struct conn {
     uint32_t inflight, win;
     uint16_t next_pid;
     uint64_t *pid_used;           /* owned, 65536 bits; QoS > 0 only */
+    uint32_t *pid_seq;            /* owned, [65536]: the message each id carries (--reconnect) */
+    uint64_t retry_at;            /* --reconnect: when to connect again after a loss; 0 = no */
     double fanout;                /* deliveries per message, for the QoS 0 window */
     bool done_sending;
     /* subscriber */
@@ -96,7 +99,7 @@ static struct {
     bool topic_per_pub;           /* the pattern has %d: ids are pub * topics + t */
     uint8_t *match;               /* [nsub][ntopic_ids] */
     struct bench_hist hist;
-    uint64_t unique, dups, reordered, rejected, acked;
+    uint64_t unique, dups, reordered, rejected, acked, reconnects;
     uint64_t now;                 /* when the current epoll round returned */
     uint64_t t_start, t_pub_end, last_delivery, last_progress;
     bool stalled;
@@ -236,6 +239,9 @@ static int conn_flush(struct conn *c)
     return 0;
 }
 
+/* --reconnect: a lost publisher or subscriber connects again this long after. */
+#define RETRY_NS 20000000ull
+
 static void conn_start(struct conn *c)
 {
     int fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -255,8 +261,15 @@ static void conn_start(struct conn *c)
     }
     bool other = c->role == ROLE_SUB && g.sub_addrlen > 0;
     if (connect(fd, (struct sockaddr *)(other ? &g.sub_addr : &g.addr),
-                other ? g.sub_addrlen : g.addrlen) == -1 && errno != EINPROGRESS)
+                other ? g.sub_addrlen : g.addrlen) == -1 && errno != EINPROGRESS) {
+        if (c->retry_at) {   /* the broker is not back yet: try again later */
+            close(fd);
+            c->retry_at = bench_now_ns() + RETRY_NS;
+            return;
+        }
         die("connect to %s:%s: %s", o.host, o.port, strerror(errno));
+    }
+    c->retry_at = 0;
     c->fd = fd;
     c->st = CS_CONNECTING;
     c->events = EPOLLOUT;
@@ -324,6 +337,8 @@ static int conn_connected(struct conn *c)
     socklen_t l = sizeof(err);
 
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) == -1 || err) {
+        if (o.reconnect && g.t_start)
+            return -1;   /* the broker is restarting: retried without a word */
         fprintf(stderr, "mqtt_bench: connect to %s:%s: %s\n", o.host, o.port, strerror(err));
         return -1;
     }
@@ -364,6 +379,17 @@ static void append_ack(struct conn *c, int type, uint16_t pid)
     c->out.len += bench_wire_ack(c->out.p + c->out.len, type, pid);
 }
 
+static void encode_publish(struct conn *c, uint32_t seq, uint16_t pid, bool dup);
+
+/* After a reconnect: every unacknowledged message again, same id and payload, DUP set (MQTT
+ * 3.1.1 section 4.4); the broker forgot the old connection, so nothing else is owed. */
+static void resend_inflight(struct conn *c)
+{
+    for (uint32_t pid = 1; pid < 65536; pid++)
+        if (c->pid_used[pid / 64] & ((uint64_t)1 << (pid % 64)))
+            encode_publish(c, c->pid_seq[pid], (uint16_t)pid, true);
+}
+
 static void on_connack(struct conn *c, const uint8_t *body, size_t len)
 {
     uint32_t recv_max;
@@ -388,6 +414,8 @@ static void on_connack(struct conn *c, const uint8_t *body, size_t len)
         c->win = o.inflight > 0 ? (uint32_t)o.inflight : 65535;
         if (recv_max && c->win > recv_max)
             c->win = recv_max;   /* MQTT 5: exceeding Receive Maximum is a protocol error */
+        if (c->inflight > 0)
+            resend_inflight(c);
     }
     c->st = CS_READY;
 }
@@ -620,6 +648,23 @@ static bool pub_may_send(const struct conn *c, uint64_t now)
     return true;
 }
 
+/* Appends message seq of publisher c (its topic follows from seq) to c's output. */
+static void encode_publish(struct conn *c, uint32_t seq, uint16_t pid, bool dup)
+{
+    int id = topic_id(c->id, (int)(seq % (uint64_t)o.topics));
+    struct bench_wire_stamp st = { bench_now_ns(), (uint32_t)c->id, seq };
+    size_t len = bench_wire_publish_len(g.topic_len[id], o.size, o.qos, o.version);
+
+    cbuf_reserve(&c->out, len);
+    size_t n = bench_wire_publish(c->out.p + c->out.len, g.topic_str[id], g.topic_len[id],
+                                  o.size, o.qos, pid, o.version, &st);
+    if (dup)
+        c->out.p[c->out.len] |= 0x08;
+    c->out.len += n;
+}
+
+static void conn_lost(struct conn *c);
+
 /* Encodes up to BATCH messages and writes them; returns true if it stopped at BATCH only. */
 static bool pub_fill(struct conn *c, uint64_t now)
 {
@@ -631,27 +676,23 @@ static bool pub_fill(struct conn *c, uint64_t now)
         (o.duration > 0 && now - g.t_start >= (uint64_t)(o.duration * 1e9)))
         c->done_sending = true;
     while (n < BATCH && pub_may_send(c, now) && !(have_count && c->sent >= c->quota)) {
-        int t = (int)(c->sent % (uint64_t)o.topics);
-        int id = topic_id(c->id, t);
-        struct bench_wire_stamp st = { bench_now_ns(), (uint32_t)c->id, (uint32_t)c->sent };
-        size_t len = bench_wire_publish_len(g.topic_len[id], o.size, o.qos, o.version);
         uint16_t pid = 0;
 
         if (o.qos > 0) {
             pid = pid_take(c);
             c->inflight++;
+            if (c->pid_seq != NULL)
+                c->pid_seq[pid] = (uint32_t)c->sent;
         }
-        cbuf_reserve(&c->out, len);
-        c->out.len += bench_wire_publish(c->out.p + c->out.len, g.topic_str[id], g.topic_len[id],
-                                         o.size, o.qos, pid, o.version, &st);
+        encode_publish(c, (uint32_t)c->sent, pid, false);
+        g.sent_topic[topic_id(c->id, (int)(c->sent % (uint64_t)o.topics))]++;
         c->sent++;
-        g.sent_topic[id]++;
         n++;
     }
     if (n) {
         g.last_progress = now;
         if (conn_flush(c) == -1)
-            die("publisher %d: connection lost", c->id);
+            conn_lost(c);
     }
     return n == BATCH;
 }
@@ -681,9 +722,33 @@ static void ping_all(struct conn *cs, int n)
         cbuf_reserve(&c->out, 2);
         c->out.p[c->out.len++] = BW_PINGREQ << 4;
         c->out.p[c->out.len++] = 0;
-        if (conn_flush(c) == -1)
-            g.errors++;
+        if (conn_flush(c) == -1) {
+            if (o.reconnect)
+                conn_lost(c);
+            else
+                g.errors++;
+        }
     }
+}
+
+/* A publisher's or subscriber's connection is gone: with --reconnect it connects again soon
+ * (what it had in flight is sent again after CONNACK), otherwise the run cannot go on. */
+static void conn_lost(struct conn *c)
+{
+    if (!o.reconnect)
+        die("%s %d: connection closed by the broker", c->role == ROLE_PUB ? "publisher" :
+            "subscriber", c->id);
+    conn_close(c);
+    c->retry_at = g.now + RETRY_NS;
+    g.reconnects++;
+}
+
+/* --reconnect: starts the connections whose retry time has come. */
+static void reconnect_due(struct conn *cs, int n, uint64_t now)
+{
+    for (int i = 0; i < n; i++)
+        if (cs[i].st == CS_CLOSED && cs[i].retry_at && now >= cs[i].retry_at)
+            conn_start(&cs[i]);
 }
 
 static void handle_event(struct conn *c, uint32_t ev, uint64_t now)
@@ -691,8 +756,13 @@ static void handle_event(struct conn *c, uint32_t ev, uint64_t now)
     if (c->st == CS_CONNECTING || c->st == CS_TLS) {
         if ((c->st == CS_CONNECTING ? conn_connected(c) : tls_step(c)) == 0)
             return;
-        if (c->role != ROLE_STORM && c->role != ROLE_IDLE)
+        if (c->role != ROLE_STORM && c->role != ROLE_IDLE) {
+            if (o.reconnect && g.t_start) {
+                conn_lost(c);   /* refused: the broker is still restarting */
+                return;
+            }
             die("cannot connect");
+        }
         g.errors++;
         conn_close(c);
         return;
@@ -712,8 +782,7 @@ lost:
         conn_close(c);
         return;
     }
-    die("%s %d: connection closed by the broker", c->role == ROLE_PUB ? "publisher" :
-        "subscriber", c->id);
+    conn_lost(c);
 }
 
 /* One epoll round: waits up to timeout_ms and dispatches what is ready. */
@@ -883,6 +952,8 @@ static void throughput_setup(void)
         c->quota = o.count / (uint64_t)o.npub + ((uint64_t)i < o.count % (uint64_t)o.npub);
         if (o.qos > 0)
             c->pid_used = xcalloc(65536 / 64, sizeof(uint64_t));
+        if (o.qos > 0 && o.reconnect)
+            c->pid_seq = xcalloc(65536, sizeof(uint32_t));
     }
     topics_init();
 }
@@ -928,14 +999,14 @@ static void throughput_report(const struct window *w0, const struct window *w1, 
                "\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"max_us\":%.2f,"
                "\"lost\":%llu,\"dup\":%llu,\"reordered\":%llu,\"rejected\":%llu,"
                "\"self_cpu_pct\":%.1f,\"broker_cpu_pct\":%.1f,\"broker_ns_per_msg\":%.0f,"
-               "\"broker_rss_kb\":%ld,\"stalled\":%s,\"ok\":%s}\n",
+               "\"broker_rss_kb\":%ld,\"reconnects\":%llu,\"stalled\":%s,\"ok\":%s}\n",
                o.npub, o.nsub, o.qos, o.size, (unsigned long long)sent,
                (unsigned long long)g.unique, (unsigned long long)exp, span, rate,
                bench_hist_pct(&g.hist, 50) / 1e3, bench_hist_pct(&g.hist, 99) / 1e3,
                bench_hist_pct(&g.hist, 99.9) / 1e3, g.hist.max / 1e3, (unsigned long long)lost,
                (unsigned long long)g.dups, (unsigned long long)g.reordered,
                (unsigned long long)g.rejected, self, brk, brk_ns_msg, rss,
-               g.stalled ? "true" : "false", fail ? "false" : "true");
+               (unsigned long long)g.reconnects, g.stalled ? "true" : "false", fail ? "false" : "true");
     }
     fflush(stdout);
     exit(fail ? 1 : 0);
@@ -975,6 +1046,10 @@ static void run_throughput(void)
                 break;
         }
         now = poll_once(busy ? 0 : 10, tfd);
+        if (o.reconnect) {
+            reconnect_due(g.pubs, o.npub, now);
+            reconnect_due(g.subs, o.nsub, now);
+        }
         if (ping_time(now)) {
             ping_all(g.subs, o.nsub);
             ping_all(g.pubs, o.npub);
@@ -1120,6 +1195,9 @@ static void usage(FILE *f)
         "  --mqtt-version 4|5       protocol level (4)\n"
         "  --keepalive S            keepalive sent in CONNECT (60)\n"
         "  --persistent-sub         subscribers connect with clean session false (3.1.1)\n"
+        "  --reconnect              a lost publisher or subscriber connects again (the broker\n"
+        "                           was restarted); publishers resend what was not acknowledged\n"
+        "                           (QoS 0 and 1), so lost = acknowledged but never delivered\n"
         "  --connections N --idle   open N idle connections, report broker RSS per connection\n"
         "  --storm N                N x (connect, CONNECT, CONNACK, DISCONNECT), broker CPU each\n"
         "  --storm-parallel N       storm connections at a time (32)\n"
@@ -1143,7 +1221,8 @@ static void parse_args(int argc, char **argv)
         { "keepalive", 1, 0, 'k' }, { "connections", 1, 0, 'c' }, { "idle", 0, 0, 'i' },
         { "storm", 1, 0, 'S' }, { "storm-parallel", 1, 0, 'j' }, { "broker-pid", 1, 0, 'b' },
         { "label", 1, 0, 'l' }, { "json", 0, 0, 'J' }, { "tls", 1, 0, 'L' },
-        { "tls-resume", 0, 0, 'R' }, { "persistent-sub", 0, 0, 'C' }, { "help", 0, 0, 'h' },
+        { "tls-resume", 0, 0, 'R' }, { "persistent-sub", 0, 0, 'C' },
+        { "reconnect", 0, 0, 'Y' }, { "help", 0, 0, 'h' },
         { 0, 0, 0, 0 }
     };
     int ch;
@@ -1177,13 +1256,15 @@ static void parse_args(int argc, char **argv)
         case 'L': o.tls_ca = optarg; break;
         case 'R': o.tls_resume = true; break;
         case 'C': o.persistent_sub = true; break;
+        case 'Y': o.reconnect = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
     }
     if (optind < argc || o.npub < 0 || o.nsub < 0 || o.qos < 0 || o.qos > 2 ||
         o.size < BENCH_WIRE_STAMP_LEN || o.topics < 1 || (o.version != 4 && o.version != 5) ||
-        o.storm_par < 1 || o.keepalive < 0 || o.keepalive > 65535 || o.drain <= 0) {
+        o.storm_par < 1 || o.keepalive < 0 || o.keepalive > 65535 || o.drain <= 0 ||
+        (o.reconnect && o.qos == 2)) {   /* QoS 2 would need its PUBREL state resent too */
         usage(stderr);
         exit(2);
     }

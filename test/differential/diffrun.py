@@ -372,7 +372,7 @@ class Run:
         elif op == "recv":
             n = st.get("n", 1)
             for _ in range(n):
-                self.rec_read(c, st.get("timeout", RECV_TIMEOUT))
+                self.rec_read(c, st.get("timeout", RECV_TIMEOUT), st.get("payload", True))
         elif op == "drain":
             # Everything the broker queued for this client before it answers a PINGREQ.
             # "sort": in topic order (for sets whose order is not part of the behaviour, like
@@ -453,14 +453,16 @@ class Run:
                 break
             time.sleep(0.005)
 
-    def rec_read(self, c, timeout):
+    def rec_read(self, c, timeout, payload=True):
         conn = self.conns.get(c)
         if conn is None:
             self.rec("%s: not open" % c)
             return
         got = conn.read(timeout)
-        self.rec("%s: %s" % (c, got if isinstance(got, str) else
-                             render(got[0], got[1], conn.proto)))
+        line = "%s: %s" % (c, got if isinstance(got, str) else render(got[0], got[1], conn.proto))
+        if not payload:
+            line = re.sub(r" mid=\d+| payload=.*$", "", line)
+        self.rec(line)
 
     # ---- whole run ----
 

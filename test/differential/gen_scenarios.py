@@ -78,6 +78,12 @@ def connect_area():
             sc("connect/%s/pingreq-before-connect" % v, [O("a", p), S("a", "pingreq"), R("a")]),
             sc("connect/%s/truncated-connect" % v, [O("a", p), HEX("a", "100c00044d51545404"),
                                                    CLOSE("a")]),
+            # A close in the middle of a later packet, and right after its first byte: 2.1.2
+            # logs "Success." once the fixed header is complete, "closed by client" before.
+            sc("connect/%s/truncated-publish" % v, [C("a", proto=p), HEX("a", "300a0003612f62"),
+                                                   CLOSE("a")]),
+            sc("connect/%s/close-after-first-byte" % v, [C("a", proto=p), HEX("a", "30"),
+                                                        CLOSE("a")]),
         ]
     # Protocol name / version combinations.
     for name, ver, tag in (("MQTT", 3, "MQTT-v3"), ("MQIsdp", 4, "MQIsdp-v4"),
@@ -284,8 +290,11 @@ def subscribe_area():
     for p in ALL:
         v = PROTOS[p]
         for tag, f in filters:
+            # $SYS/#: the SUBACK, without the $SYS messages (the sys area covers them, whose
+            # values and order vary): sys_interval 0 publishes none.
             out.append(sc("subscribe/%s/filter-%s" % (v, tag),
-                          [C("a", proto=p), SUB("a", f, 1, mid=3), R("a"), D("a")]))
+                          [C("a", proto=p), SUB("a", f, 1, mid=3), R("a"), D("a")],
+                          config="sys_interval 0" if tag == "sys" else ""))
         for q in (0, 1, 2, 3):
             out.append(sc("subscribe/%s/qos-%d" % (v, q),
                           [C("a", proto=p), SUB("a", "t", q), R("a"), D("a")]))
@@ -425,6 +434,28 @@ def config_area():
         ("keepalive-65535-ok", "max_keepalive 65535"),
         ("log-timestamp-format", "log_timestamp_format %Y"),
         ("upgrade-outgoing-qos-ok", "upgrade_outgoing_qos true"),
+        # TLS listeners: what is checked at start, and where 2.1.2 says it
+        ("tls-certfile-without-keyfile", "listener {port2}\ncertfile {dir}/nope.crt"),
+        ("tls-keyfile-without-certfile", "listener {port2}\nkeyfile {dir}/nope.key"),
+        ("tls-certfile-missing", "listener {port2}\ncertfile {dir}/nope.crt\n"
+                                 "keyfile {dir}/nope.key"),
+        ("tls-cafile-without-certfile", "listener {port2}\ncafile {dir}/nope.crt"),
+        ("tls-capath-without-certfile", "listener {port2}\ncapath {dir}"),
+        ("tls-version-on-plain-listener", "listener {port2}\ntls_version tlsv9"),
+        ("tls-require-certificate-on-plain-listener", "listener {port2}\nrequire_certificate true"),
+        # PROXY listeners: the options 2.1.2 has too
+        ("proxy-protocol-0", "listener {port2}\nenable_proxy_protocol 0"),
+        ("proxy-protocol-3", "listener {port2}\nenable_proxy_protocol 3"),
+        ("proxy-protocol-garbage", "listener {port2}\nenable_proxy_protocol two"),
+        ("proxy-protocol-empty", "listener {port2}\nenable_proxy_protocol"),
+        ("proxy-protocol-1-ok", "listener {port2}\nenable_proxy_protocol 1"),
+        ("proxy-protocol-2-ok", "listener {port2}\nenable_proxy_protocol 2"),
+        ("proxy-v2-subject-as-username", "listener {port2}\nenable_proxy_protocol 2\n"
+                                         "use_subject_as_username true"),
+        ("proxy-v2-require-certificate-ok", "listener {port2}\nenable_proxy_protocol 2\n"
+                                            "require_certificate true"),
+        ("proxy-v1-certfile-missing", "listener {port2}\nenable_proxy_protocol 1\n"
+                                      "certfile {dir}/nope.crt\nkeyfile {dir}/nope.key"),
     ]
     for tag, extra in bad:
         out.append(conf_err("config/%s" % tag, base + extra))
@@ -478,6 +509,8 @@ def cli_area():
         cli("cli/d-daemon", ["-c", "{conf}", "-d"], base + "pid_file {dir}/pid\n"),
         cli("cli/tls-keylog-missing-arg", ["-c", "{conf}", "--tls-keylog"], base),
         cli("cli/tls-keylog", ["-c", "{conf}", "--tls-keylog", "{dir}/keys"], base),
+        cli("cli/tls-keylog-unwritable", ["-c", "{conf}", "--tls-keylog", "{dir}/no/such/dir/keys"],
+            base),
         cli("cli/two-c", ["-c", "{conf}", "-c", "{conf}"], base),
         cli("cli/positional-argument", ["-c", "{conf}", "extra"], base),
         cli("cli/version-flag-long", ["--version"]),
@@ -839,18 +872,25 @@ def sys_area():
         sc("sys/sys-qos1-subscription", [C("a"), SUB("a", "$SYS/broker/version", 1), R("a"),
                                          R("a"), D("a", retained_only=True)],
            config="sys_interval 60"),
+        # The retained copy, then the first live update (not retained); how many more arrive
+        # in a given time depends on where in its second each broker started.
         sc("sys/live-updates-not-retained", [C("a"), SUB("a", "$SYS/broker/uptime", 0), R("a"),
-                                             SLEEP(1.6), D("a", payload=False)],
+                                             R("a", 2, payload=False)],
            config="sys_interval 1"),
         sc("sys/unsubscribe-sys", [C("a"), SUB("a", "$SYS/broker/version", 0), R("a", 2),
                                    S("a", "unsubscribe", mid=2, topics=["$SYS/broker/version"]),
                                    R("a"), D("a")], config="sys_interval 60"),
     ]
+    # Counts of stored and retained messages include the broker's own $SYS messages, which
+    # differ in number between brokers and with timing (2.1.2 gave 56 and 57): topic only.
+    own = ("$SYS/broker/retained messages/count", "$SYS/broker/messages/stored")
     for t in SYS_TOPICS:
         tag = t.split("/", 2)[2].replace(" ", "-").replace("/", "-")
+        last = D("b", retained_only=True, payload=False) if t in own else \
+            D("b", retained_only=True)
         out.append(sc("sys/value/%s" % tag,
                       [C("x"), C("a"), SUB("a", "r/t", 1), R("a"), PUB("a", "r/t", "x", retain=True),
-                       D("a"), SLEEP(1.5), C("b"), SUB("b", t, 0), R("b"), D("b", retained_only=True)],
+                       D("a"), SLEEP(1.5), C("b"), SUB("b", t, 0), R("b"), last],
                       config="sys_interval 1"))
     return out
 
@@ -929,11 +969,28 @@ def acl_area():
             C("b", username="carol", password="secret")],
            config="password_file {dir}/pw", files={"pw": PWFILE},
            log=LOG_CONN + ["rror", "arning", "eload"]),
-        sc("acl/password/sighup-removes-user-keeps-connection",
+        # On SIGHUP 2.1.2 checks every connected client again: a removed user, a changed
+        # password, an anonymous client once allow_anonymous is off are disconnected.
+        sc("acl/password/sighup-removes-user-disconnects",
            [C("a", username="bob", password="builder"), WRITE("pw", PWFILE.split("\n")[0] + "\n"),
             SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(), D("a"),
             C("b", username="bob", password="builder")],
            config="password_file {dir}/pw", files={"pw": PWFILE},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/password/sighup-changes-password-disconnects",
+           [C("a", username="bob", password="builder"), C("c", username="alice", password="secret"),
+            WRITE("pw", PWFILE.split("\n")[0] + "\nbob:" +
+                  PWFILE.split("\n")[0].split(":", 1)[1] + "\n"),
+            SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(), D("a"), D("c"),
+            C("b", username="bob", password="secret")],
+           config="password_file {dir}/pw", files={"pw": PWFILE},
+           log=LOG_CONN + ["rror", "arning", "eload"]),
+        sc("acl/password/sighup-anonymous-off-disconnects",
+           [C("a", username="bob", password="builder"), C("n", proto=5),
+            WRITE("mosquitto.conf", "log_dest stderr\nlog_type all\nallow_anonymous false\n"
+                  "password_file {dir}/pw\nlistener {port} 127.0.0.1\n"),
+            SIG("HUP"), WAITLOG("Reloading|reload"), ALIVE(), D("n"), D("a"), C("m", proto=5)],
+           config="password_file {dir}/pw\nallow_anonymous true", files={"pw": PWFILE},
            log=LOG_CONN + ["rror", "arning", "eload"]),
         sc("acl/password/world-readable-warnings",
            [C("a", username="alice", password="secret")], config="password_file {dir}/pw",
@@ -1165,6 +1222,17 @@ def signals_area():
             WAITLOG("Reloading|reload"), C("b", proto=V5, keepalive=60)],
            config="include_dir {dir}/inc", files={"inc/a.conf": "max_keepalive 60\n"},
            log=LOG_CONN + ["eload"]),
+        # SIGUSR1 writes the persistent state now, and says so
+        sc("signals/USR1-saves-with-persistence", [C("a"), SIG("USR1"), WAITLOG("Saving"),
+                                                   ALIVE(0.3), D("a")],
+           config="persistence true\npersistence_location {dir}/",
+           log=LOG_CONN + ["Saving", "ignal"]),
+        sc("signals/HUP-reloads-acl", [C("a"), SUB("a", "t/#", 0), R("a"),
+                                       WRITE("acl", "topic readwrite nothing\n"), SIG("HUP"),
+                                       WAITLOG("Reloading"), C("p"), PUB("p", "t/x", "after"),
+                                       D("a")],
+           config="acl_file {dir}/acl", files={"acl": "topic readwrite t/#\n"},
+           log=LOG_CONN + ["eload", "rror"]),
         sc("signals/HUP-with-broken-config",
            [C("a"), WRITE("inc/a.conf", "bogus_option 1\n"), SIG("HUP"), ALIVE(1.0), D("a"),
             C("b")],

@@ -63,10 +63,12 @@ def O(c="a", proto=V311):
     return {"op": "open", "c": c, "proto": proto}
 
 
-def R(c="a", n=1, timeout=None):
+def R(c="a", n=1, timeout=None, payload=True):
     d = {"op": "recv", "c": c, "n": n}
     if timeout:
         d["timeout"] = timeout
+    if not payload:
+        d["payload"] = False     # values that vary from run to run (uptime)
     return d
 
 

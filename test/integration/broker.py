@@ -315,6 +315,7 @@ LOG_STYLE = os.environ.get("ITEST_LOG_STYLE", "2.1")
 _V20_REASONS = {
     None: "Client {id} disconnected\\.",
     "connection closed by client": "Client {id} closed its connection\\.",
+    "Success": "Client {id} disconnected: Success\\.",
     "protocol error": "Client {id} disconnected due to protocol error\\.",
     "malformed packet": "Client {id} disconnected due to malformed packet\\.",
     "oversize packet": "Client {id} disconnected due to oversize packet\\.",

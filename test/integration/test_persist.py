@@ -278,6 +278,82 @@ class StateSurvivesTest(PersistBase):
         self.assertGreater(before, 16)
 
 
+class WillsAtStopTest(PersistBase):
+    """Wills of clients still connected when the broker stops. Mosquitto 2.1.2 and Debian's
+    2.0.11 (persistence true, recorded 2026-11-30) publish them on SIGTERM (a persistent
+    subscriber that was offline gets them after the restart, a retained one stays) and, after
+    kill -9, publish nothing: they kept no record of a will while its client was connected."""
+
+    def setUp(self):
+        super().setUp()
+        self.b = self.start()
+        with self.b.client("watch", clean=False) as w:
+            w.subscribe("will/#", 1)
+
+    def connect_with_will(self, cid, clean, retain=False, proto=m.V311, **kw):
+        c = self.b.client(cid, proto=proto, clean=clean, will_topic="will/" + cid,
+                          will_payload=b"bye-" + cid.encode(), will_qos=1, will_retain=retain,
+                          **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def watched(self, b, timeout=2.0):
+        got = []
+        with b.client("watch", clean=False) as w:
+            try:
+                while True:
+                    p = w.expect(m.PUBLISH, timeout=timeout)
+                    got.append((p.topic, p.payload))
+                    w.send(m.puback(p.mid))
+            except (m.ProtocolError, OSError):
+                pass
+        return sorted(got)
+
+    def test_sigterm_publishes_wills(self):
+        self.connect_with_will("persist-w", clean=False)
+        self.connect_with_will("clean-w", clean=True)
+        self.connect_with_will("ret-w", clean=False, retain=True)
+        b = self.restart(self.b, "term")
+        # 2.1.2 and 2.0.11: all three queued for "watch", will/ret-w retained.
+        self.assertEqual(self.watched(b), [("will/clean-w", b"bye-clean-w"),
+                                           ("will/persist-w", b"bye-persist-w"),
+                                           ("will/ret-w", b"bye-ret-w")])
+        with b.client("late") as c:
+            c.subscribe("will/#", 0)
+            p = c.expect(m.PUBLISH)
+            self.assertEqual((p.topic, p.payload, p.retain), ("will/ret-w", b"bye-ret-w", 1))
+
+    def test_sigterm_keeps_will_delay(self):
+        """A v5 will delay is kept across the restart: MQTT 5.0 section 3.1.3.2.2
+        [MQTT-3.1.3-9] forbids sending the will if the session reconnects within the delay.
+        2.1.2 and 2.0.11 publish it at shutdown instead (README, differences)."""
+        for cid in ("late-w", "back-w"):
+            self.connect_with_will(cid, clean=False, proto=V5,
+                                   properties=[(m.P_SESSION_EXPIRY, 600)],
+                                   will_properties=[(m.P_WILL_DELAY, 3)])
+        t0 = time.monotonic()
+        b = self.restart(self.b, "term")
+        with b.client("back-w", proto=V5, clean=False,
+                      properties=[(m.P_SESSION_EXPIRY, 600)]) as c:   # back in time
+            self.assertEqual(c.connack.session_present, 1)
+        with b.client("watch", clean=False) as w:
+            p = w.expect(m.PUBLISH, timeout=8)
+            # The store keeps due times in whole seconds: up to 1 s early.
+            self.assertGreaterEqual(time.monotonic() - t0, 1.9)
+            self.assertEqual((p.topic, p.payload), ("will/late-w", b"bye-late-w"))
+            w.send(m.puback(p.mid))
+            self.assertTrue(w.no_packet(1.5))       # none for back-w
+
+    def test_kill9_publishes_no_will(self):
+        self.connect_with_will("persist-w", clean=False)
+        self.connect_with_will("ret-w", clean=False, retain=True)
+        b = self.restart(self.b, "kill")
+        self.assertEqual(self.watched(b, timeout=1.0), [])      # 2.1.2, 2.0.11: none
+        with b.client("late") as c:
+            c.subscribe("will/#", 0)
+            self.assertTrue(c.no_packet(0.5))
+
+
 class CrashLoopTest(PersistBase):
     def test_kill9_during_flood_loses_nothing_acknowledged(self):
         """Six kill -9 at random points of a QoS 1 + QoS 2 flood: every acknowledged message

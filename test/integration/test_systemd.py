@@ -102,7 +102,7 @@ class SystemdNotifyTest(BrokerTest):
         i = n.expect("RELOADING", "1", after=ready + 1)
         # Without READY=1 systemd would leave the unit "reloading" and fail `systemctl reload`.
         n.expect("READY", "1", after=i + 1)
-        b.wait_log(r"Unable to reload configuration")
+        b.wait_log(r"Unknown configuration variable 'no_such_option'")
         self.assert_still_serving(b)
 
     def test_stopping_on_sigterm(self):

@@ -103,6 +103,30 @@ class ServerOnly(WssCase):
             self.assertEqual(got(c), ("big/t", big[i:]))
         c.stop()
 
+    def test_subscriber_that_stops_reading(self):
+        # 6 MB for a subscriber that reads nothing: TLS, the relay, the socketpair and
+        # libwebsockets all fill up; others are served meanwhile, and once it reads, every
+        # message arrives whole and in order.
+        big = [bytes([i]) * (384 * 1024) for i in range(16)]
+        slow = raw_wss(open_conn(self.b.port), self.p)
+        slow.send(m.connect("wss-slow"))
+        self.assertEqual(slow.expect(m.CONNACK).rc, 0)
+        slow.send(m.subscribe(1, [("slow/t", 1)]))
+        slow.expect(m.SUBACK)
+        pub = Wss(self.b.port, self.p, "wss-slow-pub")
+        for payload in big:
+            pub.publish("slow/t", payload, 1)
+        pub.stop()
+        self.assert_serving()
+        for i, payload in enumerate(big):
+            pkt = slow.expect(m.PUBLISH, timeout=20)
+            self.assertEqual((pkt.topic, len(pkt.payload), pkt.payload[:1]),
+                             ("slow/t", len(payload), payload[:1]), "message %d" % i)
+            self.assertEqual(pkt.payload, payload)
+            slow.send(m.puback(pkt.mid))
+        slow.send(m.disconnect())
+        slow.close()
+
     def test_wrong_ca_refused_by_client(self):
         # 2.1.2: "OpenSSL Error while trying to get the error[0]: error:0A000418:SSL
         # routines::tlsv1 alert unknown ca" then "Client 127.0.0.1 [127.0.0.1:60567]
@@ -136,24 +160,27 @@ class ServerOnly(WssCase):
         self.log("error:0A00010B:SSL routines::wrong version number")
         self.log("sent plaintext MQTT (CONNECT) to a TLS listener.")
 
-    def test_stalled_handshake_does_not_block_others(self):
-        # Half a ClientHello, then silence: others are served meanwhile, and the connection is
-        # closed at the handshake deadline (10 s) with a line naming the peer.
-        s = open_conn(self.b.port)
-        s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    def test_stalled_handshake_and_upgrade_do_not_block_others(self):
+        # Half a ClientHello, then silence: closed at the handshake deadline (10 s) with a line
+        # naming the peer. TLS done and half an upgrade request, then silence: closed at the
+        # CONNECT deadline, as 2.1.2 does ("Client 127.0.0.1 [127.0.0.1:49630] disconnected:
+        # exceeded timeout." 30 s after "New connection from"; libwebsockets alone would drop
+        # it after 10 s, which looked like the client's doing). Others are served meanwhile.
+        hello = open_conn(self.b.port)
+        hello.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        upgrade = tls_ctx(self.p).wrap_socket(open_conn(self.b.port),
+                                              server_hostname="localhost")
+        upgrade.sendall(UPGRADE[:30])
         t0 = time.monotonic()
         self.assert_serving()
         self.assertLess(time.monotonic() - t0, 5.0)
         self.log("[127.0.0.1:%d] disconnected: TLS handshake not complete within 10 seconds."
-                 % s.getsockname()[1], timeout=15)
-        wait_closed(s, timeout=3)
-
-    def test_handshake_then_silence_is_closed_by_connect_deadline(self):
-        # TLS done, no upgrade request: the connection is an ordinary one waiting for CONNECT
-        s = tls_ctx(self.p).wrap_socket(open_conn(self.b.port), server_hostname="localhost")
-        self.assertEqual(s.version(), "TLSv1.3")
-        s.close()
-        self.assert_serving()
+                 % hello.getsockname()[1], timeout=15)
+        wait_closed(hello, timeout=3)
+        self.log("Client 127.0.0.1 [127.0.0.1:%d] disconnected: exceeded timeout."
+                 % upgrade.getsockname()[1], timeout=40)
+        self.assertGreater(time.monotonic() - t0, 25)
+        wait_closed(upgrade, timeout=5)
 
     def test_closes_free_everything(self):
         # Both ends of each relay go away with the connection, whoever closes it: the client

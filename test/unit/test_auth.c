@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "auth.h"
 #include "log.h"
 #include "mqtt_protocol.h"
@@ -16,9 +17,10 @@
 static char tmpdir[64];
 static char last_error[2048];
 
+/* Keeps the first error since last_error was cleared: the cause, not the "Error opening" after. */
 static void capture(unsigned type, const char *line)
 {
-    if (type & LOG_T_ERR)
+    if ((type & LOG_T_ERR) && last_error[0] == '\0')
         snprintf(last_error, sizeof(last_error), "%s", line);
 }
 
@@ -96,19 +98,19 @@ static void test_pwfile_comments_blank_crlf_duplicates(void)
     auth_free(a);
 }
 
+/* 2.1.2's wording (recorded in test/differential/scenarios/acl.json, the acl/password
+ * scenarios): the plugin's prefix, the quoted file, no line number. */
 static const struct {
     const char *text;
-    int line;
     const char *words; /* expected in the message */
 } pw_errors[] = {
-    { "alice\n", 1, "Invalid line" },
-    { "# c\n\nbob:$5$x$y\n", 3, "Invalid password hash for user bob" },
+    { "# c\n\nbob:$5$x$y\n", "Unable to decode line in password file" },
     { "ok:$6$PrZeZXskLRZHevTG$mIK6JoAmmvilPGclNTtFHB9Ydgg2vvj04pXHtMZSQ4oVG5ltWedCo2fgDx/zX0awK7Cl"
-      "f8BesEfXfsLKgQWzrg==\nplain:text\n", 2, "Invalid password hash for user plain" },
+      "f8BesEfXfsLKgQWzrg==\nplain:text\n", "Unable to decode line in password file" },
     { ":$6$PrZeZXskLRZHevTG$mIK6JoAmmvilPGclNTtFHB9Ydgg2vvj04pXHtMZSQ4oVG5ltWedCo2fgDx/zX0awK7Cl"
-      "f8BesEfXfsLKgQWzrg==\n", 1, "Empty username" },
-    { "\n\n\nu:\n", 4, "Invalid password hash" },
-    { "u:$7$0$c2FsdA==$aGFzaA==\n", 1, "Invalid password hash" },
+      "f8BesEfXfsLKgQWzrg==\n", "Invalid line in password file" },
+    { "\n\n\nu:\n", "Unable to decode line" },
+    { "u:$7$0$c2FsdA==$aGFzaA==\n", "Unable to decode line" },
 };
 
 static void test_pwfile_errors_name_file_and_line(void)
@@ -118,13 +120,15 @@ static void test_pwfile_errors_name_file_and_line(void)
         const char *path = write_file("bad.pw", pw_errors[i].text);
         struct auth *a;
 
-        snprintf(where, sizeof(where), "%s:%d", path, pw_errors[i].line);
+        snprintf(where, sizeof(where), "'%s'", path);
+        last_error[0] = '\0';
         a = load(path, NULL);
         CU_ASSERT_PTR_NULL(a);
         auth_free(a);
-        CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "Error: "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "password-file: Error: "));
         CU_ASSERT_PTR_NOT_NULL(strstr(last_error, where));
         CU_ASSERT_PTR_NOT_NULL(strstr(last_error, pw_errors[i].words));
+        CU_ASSERT_EQUAL(auth_load_exit_code(), 3);
     }
 }
 
@@ -134,10 +138,32 @@ static void test_pwfile_missing(void)
     struct auth *a;
 
     snprintf(path, sizeof(path), "%s/does-not-exist", tmpdir);
+    last_error[0] = '\0';
     a = load(path, NULL);
     CU_ASSERT_PTR_NULL(a);
-    CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "Error: Unable to open pwfile"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "password-file: Error: Unable to open pwfile"));
     CU_ASSERT_PTR_NOT_NULL(strstr(last_error, path));
+    CU_ASSERT_EQUAL(auth_load_exit_code(), 13);
+}
+
+/* A line without a colon names nobody: both references skip it and start (config.json,
+ * config/password-file-invalid-line), and nobody can log in with it. */
+static void test_pwfile_line_without_colon_is_skipped(void)
+{
+    const char *pw = "justaname\n"
+                     "old:$6$UVpCINFLDqmuRtqz$EiWNNPNJcz0L5yWRaTGVk3haHsz7ybGXC6A338NRgXd0VteVPnoFm"
+                     "qAme8IwEKe+p6qYrIYbX0APZSBmFpCC3w==\n";
+    struct auth *a;
+
+    last_error[0] = '\0';
+    a = load(write_file("nocolon.pw", pw), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(last_error[0], '\0');
+    CU_ASSERT_EQUAL(auth_check_connect(a, false, "justaname", "", false), RC_NOT_AUTHORIZED);
+    CU_ASSERT_EQUAL(auth_check_connect(a, false, "justaname", "justaname", false),
+                    RC_NOT_AUTHORIZED);
+    CU_ASSERT_EQUAL(auth_check_connect(a, false, "old", "another-sha512", false), 0);
+    auth_free(a);
 }
 
 /* ---- CONNECT decisions ------------------------------------------------------------------- */
@@ -397,21 +423,21 @@ static void test_acl_lenient_syntax(void)
     auth_free(a);
 }
 
+/* 2.1.2's wording: the quoted file, no line number (as config/acl-file-* record). */
 static const struct {
     const char *text;
-    int line;
     const char *words;
 } acl_errors[] = {
-    { "topic\n", 1, "Empty topic" },
-    { "# c\n\npattern   \n", 3, "Empty topic" },
-    { "topic foo bar\n", 1, "Invalid topic access type \"foo\"" },
-    { "topic read a\nfrob x\n", 2, "Invalid line" },
-    { "user\n", 1, "Missing username" },
-    { "user   \n", 1, "Missing username" },
-    { "topic read a/#/b\n", 1, "Invalid topic" },
-    { "topic read a+\n", 1, "Invalid topic" },
-    { "pattern write x#\n", 1, "Invalid topic" },
-    { "Topic read a\n", 1, "Invalid line" },             /* keywords are case-sensitive */
+    { "topic\n", "Empty topic" },
+    { "# c\n\npattern   \n", "Empty topic" },
+    { "topic foo bar\n", "Invalid topic access type \"foo\"" },
+    { "topic read a\nfrob x\n", "Invalid line" },
+    { "user\n", "Missing username" },
+    { "user   \n", "Missing username" },
+    { "topic read a/#/b\n", "Invalid ACL topic" },
+    { "topic read a+\n", "Invalid ACL topic" },
+    { "pattern write x#\n", "Invalid ACL topic" },
+    { "Topic read a\n", "Invalid line" },             /* keywords are case-sensitive */
 };
 
 static void test_acl_errors_name_file_and_line(void)
@@ -421,7 +447,8 @@ static void test_acl_errors_name_file_and_line(void)
         const char *path = write_file("bad.acl", acl_errors[i].text);
         struct auth *a;
 
-        snprintf(where, sizeof(where), "%s:%d", path, acl_errors[i].line);
+        snprintf(where, sizeof(where), "acl_file \"%s\"", path);
+        last_error[0] = '\0';
         a = load(NULL, path);
         CU_ASSERT_PTR_NULL(a);
         auth_free(a);
@@ -430,6 +457,7 @@ static void test_acl_errors_name_file_and_line(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "Error: "));
         CU_ASSERT_PTR_NOT_NULL(strstr(last_error, where));
         CU_ASSERT_PTR_NOT_NULL(strstr(last_error, acl_errors[i].words));
+        CU_ASSERT_EQUAL(auth_load_exit_code(), 3);
     }
 }
 
@@ -439,11 +467,15 @@ static void test_acl_missing_and_pwfile_error_fails_whole_load(void)
     struct auth *a;
 
     snprintf(path, sizeof(path), "%s/no.acl", tmpdir);
+    last_error[0] = '\0';
     a = load(NULL, path);
     CU_ASSERT_PTR_NULL(a);
     CU_ASSERT_PTR_NOT_NULL(strstr(last_error, "Unable to open acl_file"));
+    CU_ASSERT_EQUAL(auth_load_exit_code(), 13);
     /* a good ACL does not rescue a bad password file, nor the other way round */
-    a = load(write_file("bad2.pw", "nocolon\n"), write_file("good.acl", "topic a\n"));
+    /* write_file() returns one static buffer: one call per statement */
+    snprintf(path, sizeof(path), "%s", write_file("bad2.pw", ":nouser\n"));
+    a = load(path, write_file("good.acl", "topic a\n"));
     CU_ASSERT_PTR_NULL(a);
     a = load(DEBIAN_PW, write_file("bad2.acl", "topic foo bar\n"));
     CU_ASSERT_PTR_NULL(a);
@@ -498,6 +530,7 @@ void unit_register(void)
           test_pwfile_comments_blank_crlf_duplicates },
         { "password file errors name file:line", test_pwfile_errors_name_file_and_line },
         { "password file missing", test_pwfile_missing },
+        { "password file line without colon skipped", test_pwfile_line_without_colon_is_skipped },
         { "connect decision table", test_connect_table },
         { "nothing configured allows everything", test_load_nothing },
         { "acl decision table", test_acl_table },
