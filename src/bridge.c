@@ -64,6 +64,7 @@ struct bridge {
     bool attempted;             /* connect_now() ran before (for 2.1.2's log lines) */
     bool removed;               /* reload dropped it: free once its connection is gone */
     bool quick_restart;         /* reconnect at once (moving back to the main address) */
+    uint16_t notify_pid;        /* packet id of the "1" notification awaiting PUBACK; 0 = none */
 };
 
 static struct bridge **bridges;
@@ -175,6 +176,19 @@ char *bridge_topic_in(struct bridge *b, const uint8_t *topic, size_t len)
 bool bridge_outgoing_retain(const struct bridge *b)
 {
     return b->conf->outgoing_retain;
+}
+
+bool bridge_own_ack(struct bridge *b, uint16_t pid)
+{
+    if (pid == 0 || pid != b->notify_pid)
+        return false;
+    b->notify_pid = 0;
+    return true;
+}
+
+int bridge_receive_maximum(const struct bridge *b)
+{
+    return b->conf->receive_maximum;
 }
 
 void bridge_count_traffic(struct bridge *b)
@@ -636,7 +650,7 @@ static void send_subscriptions(struct bridge *b, struct client *c)
 
     if (bc->notifications && !bc->notifications_local_only) {
         struct mqtt_publish p = {
-            .qos = 1, .retain = true, .packet_id = session_next_pid(b->s),
+            .qos = 1, .retain = true, .packet_id = b->notify_pid = session_next_pid(b->s),
             .topic = { (const uint8_t *)b->state_topic, (uint32_t)strlen(b->state_topic) },
             .payload = { (const uint8_t *)"1", 1 },
         };

@@ -44,6 +44,12 @@ const char *bridge_topic_out(struct bridge *b, const char *topic, size_t *len);
  * frees), or NULL when no `in` topic line covers it (the message is dropped) or on ENOMEM. */
 char *bridge_topic_in(struct bridge *b, const uint8_t *topic, size_t len);
 bool bridge_outgoing_retain(const struct bridge *b);
+/* The Receive Maximum the bridge's CONNECT announces (bridge_receive_maximum, 1..65535): the
+ * remote may leave at most this many QoS 2 flows unfinished (MQTT 5.0 section 3.3.4). */
+int bridge_receive_maximum(const struct bridge *b);
+/* true if pid is the PUBACK of the bridge's own "1" state notification (sent at QoS 1 outside
+ * the session's in-flight list), which it then forgets; false for any other id. */
+bool bridge_own_ack(struct bridge *b, uint16_t pid);
 /* deliver.c / handle_publish.c: ring protection on MQTT 5 bridge links. A message crossing a
  * bridge carries one user property per broker it left; a broker drops one that already names
  * it. */

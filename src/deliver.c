@@ -562,6 +562,8 @@ void deliver_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
         }
     } else if (o == NULL || (type == MQTT_PUBACK && o->state != OUT_WAIT_PUBACK) ||
                (type == MQTT_PUBCOMP && o->state != OUT_WAIT_PUBCOMP)) {
+        if (o == NULL && type == MQTT_PUBACK && c->bridge != NULL && bridge_own_ack(c->bridge, pid))
+            return;
         log_debug("Client %s sent an acknowledgement for unknown packet id %u.", client_name(c), pid);
         return;
     }

@@ -12,10 +12,12 @@
 #include "property.h"
 #include "topic.h"
 
-/* The Receive Maximum announced in CONNACK (65535 when none is announced). */
-static uint32_t receive_maximum(void)
+/* The Receive Maximum c was told: the one announced in CONNACK (65535 when none is), or, on a
+ * bridge's own connection, the one its CONNECT announced (bridge_receive_maximum). */
+static uint32_t receive_maximum(const struct client *c)
 {
-    int m = broker.conf->max_inflight_messages;
+    int m = c->bridge != NULL ? bridge_receive_maximum(c->bridge)
+                              : broker.conf->max_inflight_messages;
 
     return m > 0 && m < 65535 ? (uint32_t)m : 65535u;
 }
@@ -147,7 +149,7 @@ int handle_publish(struct client *c, const struct mqtt_frame *f)
         send_ack(c, MQTT_PUBREC, p.packet_id, 0); /* a resend: acknowledged, not delivered again */
         return 0;
     }
-    if (p.qos == 2 && c->version == MQTT_V5 && c->session->n_in_qos2 >= receive_maximum()) {
+    if (p.qos == 2 && c->version == MQTT_V5 && c->session->n_in_qos2 >= receive_maximum(c)) {
         /* MQTT 5.0 3.3.4: more unfinished QoS 2 flows than the Receive Maximum we announced.
          * (QoS 1 is acknowledged at once, so it never counts.) 2.1.2 answers PUBREC 0x97 and
          * keeps the connection; the specification asks for DISCONNECT 0x93. 3.x has no

@@ -85,8 +85,10 @@ static bool decode_encode(const struct mqtt_frame *f, uint8_t version, struct bu
                     : mqtt_decode_unsubscribe(f, version, &s)) != 0)
             return false;
         check_props(s.props);
-        CHECK(s.count > 0);
-        e = malloc(s.count * sizeof(*e));
+        /* MQTT 3.1 brokers accept a SUBSCRIBE/UNSUBSCRIBE without topics (2.1.2 does:
+         * differential subscribe/v31/no-topics); 3.1.1 and 5.0 require one [MQTT-3.8.3-3]. */
+        CHECK(s.count > 0 || version == MQTT_V31);
+        e = malloc((s.count > 0 ? s.count : 1) * sizeof(*e));
         CHECK(e != NULL);
         while (n < s.count && mqtt_sub_next(&s, is_sub, &pos, &e[n]))
             n++;

@@ -213,6 +213,34 @@ class BridgeOptionsTest(BridgeBase):
         self.assertTrue(remote.closed.wait(10))
         local.wait_log(r"Client local\.\S+ \[127\.0\.0\.1:%d\] disconnected: " % remote.port)
 
+    def test_receive_maximum_is_enforced(self):
+        """bridge_receive_maximum 3: the remote may leave three QoS 2 flows unfinished (each
+        gets its PUBREC); a fourth is more than the bridge's CONNECT allowed, and the bridge
+        ends the connection with DISCONNECT 0x93 (MQTT 5.0 section 3.3.4) and reconnects.
+        (The limit used to be max_inflight_messages, the broker's own, whatever the bridge
+        had announced.)"""
+        seen = []
+
+        def script(c):
+            buf = bytearray()
+            for mid in (1, 2, 3):
+                c.sendall(mqtt_raw.publish("r/%d" % mid, b"x", qos=2, mid=mid, proto=V5))
+            for _ in range(3):
+                first, body = read_frame(c, buf)
+                seen.append((first >> 4, Reader(body).u16()))
+            c.sendall(mqtt_raw.publish("r/4", b"x", qos=2, mid=4, proto=V5))
+            first, body = read_frame(c, buf)
+            seen.append((first >> 4, body[:1]))
+        remote = ScriptedRemote(self, script)
+        local = self.broker(bridge_conf(remote.port, ["r/# in 2"], extra=(
+            "bridge_protocol_version mqttv50\nbridge_receive_maximum 3\nnotifications false")))
+        remote.acked.wait(10)
+        self.assertTrue(remote.closed.wait(10))
+        self.assertEqual(seen, [(mqtt_raw.PUBREC, 1), (mqtt_raw.PUBREC, 2),
+                                (mqtt_raw.PUBREC, 3), (mqtt_raw.DISCONNECT, b"\x93")])
+        local.wait_log(r"Client local\.\S+ \[127\.0\.0\.1:%d\] disconnected: receive maximum "
+                       r"exceeded" % remote.port)
+
     def test_bind_address(self):
         remote = self.broker()
         local = self.broker(bridge_conf(remote.port, ["a/# out 1"],
