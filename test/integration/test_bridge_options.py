@@ -218,7 +218,9 @@ class BridgeOptionsTest(BridgeBase):
         gets its PUBREC); a fourth is more than the bridge's CONNECT allowed, and the bridge
         ends the connection with DISCONNECT 0x93 (MQTT 5.0 section 3.3.4) and reconnects.
         (The limit used to be max_inflight_messages, the broker's own, whatever the bridge
-        had announced.)"""
+        had announced.) Mosquitto 2.1.2 (../shared/oracle, same script, 2026-11-30) announces
+        3 but enforces nothing: it answers PUBREC to the fourth (seen: PUBREC 1, 2, 3, then
+        PUBREC 4) and keeps the connection; a difference kept (README), as for clients."""
         seen = []
 
         def script(c):
